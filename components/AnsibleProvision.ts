@@ -1,0 +1,48 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import type { ProvisionSpec } from "../runner/provisionSpec";
+
+export interface AnsibleProvisionArgs {
+  /** This project's root: where runner/provision.ts lives. */
+  projectRoot: string;
+  spec: pulumi.Input<ProvisionSpec>;
+  /** Secret: private key of the builder's keypair. */
+  privateKey: pulumi.Input<string>;
+  /** Secret: Ansible vault password, when configured in the stack. */
+  vaultPassword?: pulumi.Input<string>;
+  /** Extra environment for the run (e.g. PATH with ansible-playbook). */
+  environment?: Record<string, string>;
+}
+
+/**
+ * Runs the appliance's `ansible/fatimage.yml` against the builder, through
+ * `@pulumi/command`: waits for SSH, then ansible-playbook with the builder in
+ * `builder` + the build's groups. Secrets travel in the environment only.
+ */
+export class AnsibleProvision extends pulumi.ComponentResource {
+  readonly stdout: pulumi.Output<string>;
+
+  constructor(name: string, args: AnsibleProvisionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slurm-image:builder:AnsibleProvision", name, {}, opts);
+    const environment: Record<string, pulumi.Input<string>> = {
+      ...(args.environment ?? {}),
+      PROVISION_SPEC: pulumi.output(args.spec).apply((s) => JSON.stringify(s)),
+      BUILDER_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey),
+    };
+    if (args.vaultPassword !== undefined) environment.ANSIBLE_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
+    const run = new command.local.Command(
+      `${name}-playbook`,
+      {
+        interpreter: [process.execPath, "--import", "tsx", path.join(args.projectRoot, "runner", "provision.ts")],
+        create: "provision",
+        dir: args.projectRoot,
+        environment,
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this },
+    );
+    this.stdout = run.stdout;
+    this.registerOutputs({});
+  }
+}

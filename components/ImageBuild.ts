@@ -1,0 +1,91 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { ApplianceDigest } from "../lib/fingerprint";
+import type { BuildSpec } from "../lib/config/types";
+import { parseResult, type BuildRequest, type BuildResult } from "../runner/request";
+import { contentInputs, fingerprintOf, rebuildTriggers } from "../lib/triggers";
+
+export interface ImageBuildArgs {
+  project: string;
+  stack: string;
+  spec: BuildSpec;
+  /** The cloud image, or the image of the build this one starts from. */
+  sourceImageId: pulumi.Input<string>;
+  appliance: { repoRoot: string; environmentRoot: string; digest: ApplianceDigest };
+  extraVarsFileDigest?: string;
+  buildState: BuildRequest["buildState"];
+  manifestOutputPath?: string;
+  /** Secret. */
+  vaultPassword?: pulumi.Output<string>;
+  /** Extra environment for the runner (OS_CLOUD from `openstack:cloud`, ...). */
+  runnerEnvironment?: Record<string, string>;
+}
+
+/**
+ * One image. The main stack holds only this: a command whose create builds
+ * the image in a short-lived build stack (keypair, volume, server, Ansible;
+ * see runner/) and whose triggers are everything that decides the image's
+ * content, so the preview shows what changed and a change means a rebuild.
+ */
+export class ImageBuild extends pulumi.ComponentResource {
+  readonly imageId: pulumi.Output<string>;
+  readonly imageName: pulumi.Output<string>;
+  readonly fingerprint: pulumi.Output<string>;
+  readonly sourceImageId: pulumi.Output<string>;
+  readonly inventoryGroups: string[];
+  readonly result: pulumi.Output<BuildResult | undefined>;
+
+  constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slurm-image:index:ImageBuild", name, {}, opts);
+    const { spec } = args;
+    const content = pulumi
+      .output(args.sourceImageId)
+      .apply((sourceImageId) => contentInputs(spec, sourceImageId, args.appliance.digest, args.extraVarsFileDigest));
+    this.fingerprint = content.apply(fingerprintOf);
+    this.sourceImageId = pulumi.output(args.sourceImageId);
+    this.inventoryGroups = spec.inventoryGroups;
+
+    const request = pulumi.all([args.sourceImageId, this.fingerprint]).apply(([sourceImageId, fingerprint]) => {
+      const req: BuildRequest = {
+        project: args.project,
+        stack: args.stack,
+        spec,
+        sourceImageId,
+        fingerprint,
+        appliance: { repoRoot: args.appliance.repoRoot, environmentRoot: args.appliance.environmentRoot },
+        buildState: args.buildState,
+        manifestOutputPath: args.manifestOutputPath,
+      };
+      return JSON.stringify(req);
+    });
+    const environment: Record<string, pulumi.Input<string>> = {
+      ...(args.runnerEnvironment ?? {}),
+      IMAGE_BUILD_REQUEST: request,
+    };
+    if (args.vaultPassword) environment.IMAGE_BUILD_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
+
+    const build = new command.local.Command(
+      `${name}-image`,
+      {
+        // Relative to the project directory (the provider's working directory),
+        // so state does not depend on where the checkout lives.
+        interpreter: ["node", "--import", "tsx", "runner/main.ts"],
+        create: "build",
+        update: "update",
+        delete: "delete",
+        environment,
+        triggers: [content.apply(rebuildTriggers)],
+      },
+      { parent: this },
+    );
+    this.result = build.stdout.apply((stdout) => (stdout ? parseResult(stdout) : undefined));
+    this.imageId = this.result.apply((r) => r?.imageId ?? "");
+    this.imageName = this.result.apply((r) => r?.imageName ?? "");
+    this.registerOutputs({
+      imageId: this.imageId,
+      imageName: this.imageName,
+      fingerprint: this.fingerprint,
+      sourceImageId: this.sourceImageId,
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import * as openstack from "@pulumi/openstack";
+import * as pulumi from "@pulumi/pulumi";
+import { applianceDigest, fileDigest } from "../lib/fingerprint";
+import type { BuildSpec, StackSettings } from "../lib/config/types";
+import { ImageBuild } from "./ImageBuild";
+
+export interface ImageSetArgs {
+  settings: StackSettings;
+  project: string;
+  stack: string;
+  runnerEnvironment?: Record<string, string>;
+}
+
+/** Stack outputs per build, in the shape the README documents. */
+export interface ImageOutputs {
+  imageId: pulumi.Output<string>;
+  imageName: pulumi.Output<string>;
+  fingerprint: pulumi.Output<string>;
+  sourceImageId: pulumi.Output<string>;
+  inventoryGroups: string[];
+}
+
+/**
+ * Every build of the stack. Chained builds take their source from the build
+ * they start from, so the engine builds them after it and in parallel with
+ * anything independent.
+ */
+export class ImageSet extends pulumi.ComponentResource {
+  readonly builds: Record<string, ImageBuild> = {};
+
+  constructor(name: string, args: ImageSetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("slurm-image:index:ImageSet", name, {}, opts);
+    const { settings } = args;
+    const digest = applianceDigest(settings.appliance.repoRoot, settings.appliance.fingerprintPaths);
+    const vaultPassword = settings.vaultPassword ? pulumi.secret(settings.vaultPassword) : undefined;
+
+    // settings.builds is in dependency order: a build's source exists before it.
+    for (const spec of settings.builds) {
+      this.builds[spec.key] = new ImageBuild(
+        spec.key,
+        {
+          project: args.project,
+          stack: args.stack,
+          spec,
+          sourceImageId: this.sourceImageId(spec),
+          appliance: {
+            repoRoot: settings.appliance.repoRoot,
+            environmentRoot: settings.appliance.environmentRoot,
+            digest,
+          },
+          extraVarsFileDigest: spec.ansible.extraVarsFile ? fileDigest(spec.ansible.extraVarsFile) : undefined,
+          buildState: settings.buildState,
+          manifestOutputPath: settings.manifestOutputPath,
+          vaultPassword,
+          runnerEnvironment: args.runnerEnvironment,
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({});
+  }
+
+  private sourceImageId(spec: BuildSpec): pulumi.Input<string> {
+    switch (spec.source.kind) {
+      case "build":
+        return this.builds[spec.source.key].imageId;
+      case "imageId":
+        return spec.source.id;
+      case "imageName":
+        // Resolved at every preview: a new upstream image with the same name rebuilds.
+        return openstack.images.getImageOutput({ name: spec.source.name, mostRecent: true }, { parent: this }).id;
+    }
+  }
+
+  outputs(): Record<string, ImageOutputs> {
+    return Object.fromEntries(
+      Object.entries(this.builds).map(([key, build]) => [
+        key,
+        {
+          imageId: build.imageId,
+          imageName: build.imageName,
+          fingerprint: build.fingerprint,
+          sourceImageId: build.sourceImageId,
+          inventoryGroups: build.inventoryGroups,
+        },
+      ]),
+    );
+  }
+}

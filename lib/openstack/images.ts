@@ -1,0 +1,171 @@
+import { OpenStackClient, OpenStackError } from "./client";
+
+export interface GlanceImage {
+  id: string;
+  name: string;
+  status: string;
+  visibility: string;
+  disk_format?: string;
+  size?: number;
+  [property: string]: unknown;
+}
+
+export type JsonPatchOp =
+  | { op: "add" | "replace"; path: string; value: string }
+  | { op: "remove"; path: string };
+
+/**
+ * JSON-patch operations that take `current` to the wanted properties and
+ * visibility; Glance rejects `replace` of an absent key and `remove` of one.
+ */
+export function imagePatchOps(
+  current: Record<string, unknown>,
+  set: Record<string, string>,
+  remove: string[],
+  visibility?: string,
+): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  for (const [key, value] of Object.entries(set)) {
+    if (current[key] === value) continue;
+    ops.push({ op: key in current ? "replace" : "add", path: `/${key}`, value });
+  }
+  for (const key of remove) {
+    if (key in current && !(key in set)) ops.push({ op: "remove", path: `/${key}` });
+  }
+  if (visibility && current.visibility !== visibility) {
+    ops.push({ op: "replace", path: "/visibility", value: visibility });
+  }
+  return ops;
+}
+
+export class ImageService {
+  constructor(private readonly client: OpenStackClient) {}
+
+  async get(id: string): Promise<GlanceImage | undefined> {
+    try {
+      return await this.client.request<GlanceImage>("image", "GET", `/images/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof OpenStackError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Images with `property=value` (Glance filters on any property), newest first. */
+  async findByProperty(property: string, value: string): Promise<GlanceImage[]> {
+    const query = `?${encodeURIComponent(property)}=${encodeURIComponent(value)}&sort=created_at:desc&limit=100`;
+    const page = await this.client.request<{ images: GlanceImage[] }>("image", "GET", `/images${query}`);
+    return page.images;
+  }
+
+  async update(id: string, set: Record<string, string>, remove: string[], visibility?: string): Promise<GlanceImage> {
+    const current = await this.get(id);
+    if (!current) throw new Error(`image ${id} disappeared before its properties could be set`);
+    const ops = imagePatchOps(current, set, remove, visibility);
+    if (ops.length === 0) return current;
+    return this.client.request<GlanceImage>(
+      "image",
+      "PATCH",
+      `/images/${encodeURIComponent(id)}`,
+      ops,
+      "application/openstack-images-v2.1-json-patch",
+    );
+  }
+
+  async delete(id: string): Promise<void> {
+    try {
+      await this.client.request("image", "DELETE", `/images/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
+    }
+  }
+
+  /**
+   * Polls until the image is `active`. Fails at once on `killed`/`deleted`,
+   * and after `timeoutMs` otherwise, saying which status it was stuck in.
+   */
+  async waitActive(
+    id: string,
+    timeoutMs: number,
+    progress: (message: string) => void,
+    intervalMs = 5000,
+  ): Promise<GlanceImage> {
+    const started = Date.now();
+    let lastReport = 0;
+    for (;;) {
+      const image = await this.get(id);
+      const status = image?.status ?? "missing";
+      if (image && status === "active") return image;
+      if (["killed", "deleted", "deactivated", "missing"].includes(status)) {
+        throw new Error(`image ${id} went to status "${status}" while the volume was uploaded`);
+      }
+      const elapsed = Date.now() - started;
+      if (elapsed >= timeoutMs) {
+        throw new Error(
+          `image ${id} still "${status}" after ${Math.round(elapsed / 1000)} s (imageActiveTimeoutMinutes); the upload did not finish`,
+        );
+      }
+      if (Date.now() - lastReport >= 30_000 || lastReport === 0) {
+        lastReport = Date.now();
+        progress(`image ${id} is ${status} (${Math.round(elapsed / 1000)} s)`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(intervalMs, timeoutMs - elapsed)));
+    }
+  }
+}
+
+export class VolumeService {
+  constructor(private readonly client: OpenStackClient) {}
+
+  private async projectPath(): Promise<string> {
+    // Cinder URLs in most catalogs already end in the project id; some do not.
+    const endpoint = this.client.endpoint("volume");
+    return /\/v3\/[0-9a-f-]{8,}$/i.test(endpoint) || !this.client.projectId ? "" : `/${this.client.projectId}`;
+  }
+
+  async get(id: string): Promise<{ id: string; status: string } | undefined> {
+    try {
+      const res = await this.client.request<{ volume: { id: string; status: string } }>(
+        "volume",
+        "GET",
+        `${await this.projectPath()}/volumes/${encodeURIComponent(id)}`,
+      );
+      return res.volume;
+    } catch (err) {
+      if (err instanceof OpenStackError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async waitStatus(id: string, wanted: string, timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const volume = await this.get(id);
+      if (volume?.status === wanted) return;
+      if (!volume || volume.status.startsWith("error")) {
+        throw new Error(`volume ${id} is ${volume?.status ?? "gone"}, expected ${wanted}`);
+      }
+      if (Date.now() - started > timeoutMs) throw new Error(`volume ${id} still ${volume.status} after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  /** Cinder "upload volume to image": the volume's bytes become a new Glance image. */
+  async uploadToImage(volumeId: string, imageName: string, diskFormat: string): Promise<string> {
+    const res = await this.client.request<{ "os-volume_upload_image": { image_id: string } }>(
+      "volume",
+      "POST",
+      `${await this.projectPath()}/volumes/${encodeURIComponent(volumeId)}/action`,
+      {
+        "os-volume_upload_image": {
+          image_name: imageName,
+          disk_format: diskFormat,
+          container_format: "bare",
+          force: true,
+        },
+      },
+    );
+    const imageId = res?.["os-volume_upload_image"]?.image_id;
+    if (!imageId) throw new Error(`Cinder accepted the upload of volume ${volumeId} but returned no image id`);
+    return imageId;
+  }
+}

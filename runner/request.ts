@@ -1,0 +1,44 @@
+import type { ApplianceSettings, BuildSpec } from "../lib/config/types";
+
+/**
+ * What the main stack hands to the build runner for one image (as JSON in
+ * IMAGE_BUILD_REQUEST). Plain data; secrets travel in separate variables.
+ */
+export interface BuildRequest {
+  project: string;
+  stack: string;
+  spec: BuildSpec;
+  sourceImageId: string;
+  fingerprint: string;
+  appliance: Pick<ApplianceSettings, "repoRoot" | "environmentRoot">;
+  buildState: { backendUrl?: string; secretsProvider?: string };
+  manifestOutputPath?: string;
+}
+
+/** What a build produced; printed as the runner's last line, read back by the main stack. */
+export interface BuildResult {
+  imageId: string;
+  imageName: string;
+  fingerprint: string;
+  sourceImageId: string;
+  inventoryGroups: string[];
+  gitCommit: string;
+  builtAt: string;
+  /** Seconds spent in each step, for the summary and the benchmarks. */
+  timings: Record<string, number>;
+}
+
+export const RESULT_MARKER = "IMAGE_BUILD_RESULT=";
+
+export function formatResult(result: BuildResult): string {
+  return `${RESULT_MARKER}${JSON.stringify(result)}`;
+}
+
+/** The last result line in a command's output (the main stack's view of a build). */
+export function parseResult(stdout: string): BuildResult | undefined {
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(RESULT_MARKER));
+  return line ? (JSON.parse(line.slice(RESULT_MARKER.length)) as BuildResult) : undefined;
+}
