@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { z } from "zod";
 import { environmentInventories } from "../ansible/ansibleCfg";
+import { reservedMetadataKeys } from "../imageProperties";
 import { planBuildOrder } from "../plan";
 import { ConfigError, type ConfigProblem } from "./errors";
 import { DEFAULTS, stackConfigSchema, type RawBuild, type RawStackConfig } from "./schema";
@@ -306,6 +307,15 @@ function resolveBuild(
       key: where("floatingIp"),
       value: { floatingIpNetwork: fipNetwork, floatingIp: fipAddress },
       message: "floatingIpNetwork and floatingIp are both set: allocate from a network, or attach an existing address, not both",
+    });
+  }
+
+  const reserved = reservedMetadataKeys({ ...(top.metadata ?? {}), ...(own.metadata ?? {}) });
+  if (reserved.length) {
+    problems.push({
+      key: own.metadata && reserved.some((k) => k in own.metadata!) ? `builds.${key}.metadata` : "metadata",
+      value: reserved,
+      message: `these keys are set by Glance or by the build itself and can't be given: ${reserved.join(", ")}`,
     });
   }
 
