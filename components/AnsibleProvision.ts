@@ -30,11 +30,17 @@ export class AnsibleProvision extends pulumi.ComponentResource {
       PROVISION_SPEC: pulumi.output(args.spec).apply((s) => JSON.stringify(s)),
       BUILDER_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey),
     };
-    if (args.vaultPassword !== undefined) environment.ANSIBLE_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
+    if (args.vaultPassword !== undefined)
+      environment.ANSIBLE_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
     const run = new command.local.Command(
       `${name}-playbook`,
       {
-        interpreter: [process.execPath, "--import", "tsx", path.join(args.projectRoot, "runner", "provision.ts")],
+        interpreter: [
+          process.execPath,
+          "--import",
+          "tsx",
+          path.join(args.projectRoot, "runner", "provision.ts"),
+        ],
         create: "provision",
         dir: args.projectRoot,
         environment,

@@ -109,6 +109,10 @@ export class BuilderVm extends pulumi.ComponentResource {
       this.address = address;
     }
 
-    this.registerOutputs({ volumeId: this.volumeId, serverId: this.serverId, address: this.address });
+    this.registerOutputs({
+      volumeId: this.volumeId,
+      serverId: this.serverId,
+      address: this.address,
+    });
   }
 }

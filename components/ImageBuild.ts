@@ -34,37 +34,52 @@ export class ImageBuild extends pulumi.ComponentResource {
   readonly sourceImageId: pulumi.Output<string>;
   readonly inventoryGroups: string[];
   readonly result: pulumi.Output<BuildResult | undefined>;
+  /** The per-image command (exposed for tests and for `dependsOn`). */
+  readonly command: command.local.Command;
 
   constructor(name: string, args: ImageBuildArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:index:ImageBuild", name, {}, opts);
     const { spec } = args;
     const content = pulumi
       .output(args.sourceImageId)
-      .apply((sourceImageId) => contentInputs(spec, sourceImageId, args.appliance.digest, args.extraVarsFileDigest));
+      .apply((sourceImageId) =>
+        contentInputs(spec, sourceImageId, args.appliance.digest, args.extraVarsFileDigest),
+      );
     this.fingerprint = content.apply(fingerprintOf);
     this.sourceImageId = pulumi.output(args.sourceImageId);
     this.inventoryGroups = spec.inventoryGroups;
 
-    const request = pulumi.all([args.sourceImageId, this.fingerprint]).apply(([sourceImageId, fingerprint]) => {
-      const req: BuildRequest = {
-        project: args.project,
-        stack: args.stack,
-        spec,
-        sourceImageId,
-        fingerprint,
-        appliance: { repoRoot: args.appliance.repoRoot, environmentRoot: args.appliance.environmentRoot },
-        buildState: args.buildState,
-        manifestOutputPath: args.manifestOutputPath,
-      };
-      return JSON.stringify(req);
-    });
+    const request = pulumi
+      .all([args.sourceImageId, this.fingerprint])
+      .apply(([sourceImageId, fingerprint]) => {
+        const req: BuildRequest = {
+          project: args.project,
+          stack: args.stack,
+          spec,
+          sourceImageId,
+          fingerprint,
+          appliance: {
+            repoRoot: args.appliance.repoRoot,
+            environmentRoot: args.appliance.environmentRoot,
+          },
+          buildState: args.buildState,
+          manifestOutputPath: args.manifestOutputPath,
+        };
+        return JSON.stringify(req);
+      });
     const environment: Record<string, pulumi.Input<string>> = {
       ...(args.runnerEnvironment ?? {}),
       IMAGE_BUILD_REQUEST: request,
     };
-    if (args.vaultPassword) environment.IMAGE_BUILD_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
+    // Secrets go through stdin: a secret in `environment` would make the whole
+    // map secret and hide the request from `pulumi preview --diff`.
+    const stdin = args.vaultPassword
+      ? pulumi.secret(
+          args.vaultPassword.apply((vaultPassword) => JSON.stringify({ vaultPassword })),
+        )
+      : undefined;
 
-    const build = new command.local.Command(
+    const build = (this.command = new command.local.Command(
       `${name}-image`,
       {
         // Relative to the project directory (the provider's working directory),
@@ -74,11 +89,15 @@ export class ImageBuild extends pulumi.ComponentResource {
         update: "update",
         delete: "delete",
         environment,
+        stdin,
         triggers: [content.apply(rebuildTriggers)],
       },
       { parent: this },
-    );
-    this.result = build.stdout.apply((stdout) => (stdout ? parseResult(stdout) : undefined));
+    ));
+    // Image ids and names are not secret, even when the command's inputs are.
+    this.result = pulumi
+      .unsecret(build.stdout)
+      .apply((stdout) => (stdout ? parseResult(stdout) : undefined));
     this.imageId = this.result.apply((r) => r?.imageId ?? "");
     this.imageName = this.result.apply((r) => r?.imageName ?? "");
     this.registerOutputs({

@@ -31,8 +31,13 @@ export class ImageSet extends pulumi.ComponentResource {
   constructor(name: string, args: ImageSetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:index:ImageSet", name, {}, opts);
     const { settings } = args;
-    const digest = applianceDigest(settings.appliance.repoRoot, settings.appliance.fingerprintPaths);
-    const vaultPassword = settings.vaultPassword ? pulumi.secret(settings.vaultPassword) : undefined;
+    const digest = applianceDigest(
+      settings.appliance.repoRoot,
+      settings.appliance.fingerprintPaths,
+    );
+    const vaultPassword = settings.vaultPassword
+      ? pulumi.secret(settings.vaultPassword)
+      : undefined;
 
     // settings.builds is in dependency order: a build's source exists before it.
     for (const spec of settings.builds) {
@@ -48,7 +53,9 @@ export class ImageSet extends pulumi.ComponentResource {
             environmentRoot: settings.appliance.environmentRoot,
             digest,
           },
-          extraVarsFileDigest: spec.ansible.extraVarsFile ? fileDigest(spec.ansible.extraVarsFile) : undefined,
+          extraVarsFileDigest: spec.ansible.extraVarsFile
+            ? fileDigest(spec.ansible.extraVarsFile)
+            : undefined,
           buildState: settings.buildState,
           manifestOutputPath: settings.manifestOutputPath,
           vaultPassword,
@@ -68,7 +75,10 @@ export class ImageSet extends pulumi.ComponentResource {
         return spec.source.id;
       case "imageName":
         // Resolved at every preview: a new upstream image with the same name rebuilds.
-        return openstack.images.getImageOutput({ name: spec.source.name, mostRecent: true }, { parent: this }).id;
+        return openstack.images.getImageOutput(
+          { name: spec.source.name, mostRecent: true },
+          { parent: this },
+        ).id;
     }
   }
 

@@ -25,7 +25,11 @@ export class SshAccess extends pulumi.ComponentResource {
       this.keypairName = pulumi.output(args.existing.name);
       this.privateKey = pulumi.secret(fs.readFileSync(args.existing.privateKeyFile, "utf8"));
     } else {
-      const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 3072 }, { parent: this });
+      const key = new tls.PrivateKey(
+        `${name}-key`,
+        { algorithm: "RSA", rsaBits: 3072 },
+        { parent: this },
+      );
       const keypair = new openstack.compute.Keypair(
         `${name}-keypair`,
         { name: args.keypairName, publicKey: key.publicKeyOpenssh },

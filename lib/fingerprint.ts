@@ -26,7 +26,17 @@ export function applianceFiles(repoRoot: string, paths: string[]): string[] {
   try {
     const out = execFileSync(
       "git",
-      ["-C", repoRoot, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ...inRepo],
+      [
+        "-C",
+        repoRoot,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        ...inRepo,
+      ],
       { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], maxBuffer: 256 * 1024 * 1024 },
     );
     files = out.split("\0").filter((f) => f !== "");
@@ -52,7 +62,7 @@ function walk(root: string): string[] {
 export function areaOf(relativeFile: string): string {
   const parts = relativeFile.split("/");
   if (parts[0] === "environments" && parts.length > 2) return `${parts[0]}/${parts[1]}`;
-  if (parts[0] === ".." ) return "outside-repo";
+  if (parts[0] === "..") return "outside-repo";
   return parts.length > 1 ? parts[0] : relativeFile;
 }
 

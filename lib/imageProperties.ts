@@ -2,7 +2,10 @@
  * Properties the appliance's CI sets on every image it builds
  * (hw_* for the hypervisor, os_* for tooling), by disk format.
  */
-export function applianceImageDefaults(diskFormat: string, adminUser: string): Record<string, string> {
+export function applianceImageDefaults(
+  diskFormat: string,
+  adminUser: string,
+): Record<string, string> {
   const props: Record<string, string> = {
     hw_machine_type: "q35",
     hw_architecture: "x86_64",

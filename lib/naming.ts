@@ -48,7 +48,7 @@ export function builderHostName(stack: string, buildKey: string): string {
     .replace(/-+/g, "-")
     .replace(/^-|-$/g, "");
   // Replace until stable: removing one word can join two halves into another.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const word of ROLE_WORDS) {
       if (name.includes(word)) {

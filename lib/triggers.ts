@@ -38,7 +38,9 @@ export function rebuildTriggers(
 }
 
 /** The build's fingerprint: the area digests are already in `applianceDigest`. */
-export function fingerprintOf(content: ContentInputs & { applianceAreas?: Record<string, string> }): string {
+export function fingerprintOf(
+  content: ContentInputs & { applianceAreas?: Record<string, string> },
+): string {
   const { applianceAreas: _areas, ...inputs } = content;
   void _areas;
   return buildFingerprint(inputs);

@@ -28,7 +28,10 @@ export function buildProjectName(project: string): string {
 
 function gitCommit(repoRoot: string): string {
   try {
-    return execFileSync("git", ["-C", repoRoot, "rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["-C", repoRoot, "rev-parse", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "";
   }
@@ -45,7 +48,9 @@ export async function openBuildStack(request: BuildRequest): Promise<Stack> {
         name: projectName,
         runtime: "nodejs",
         description: "Short-lived builder resources of one image build (slurm-image-builder)",
-        ...(request.buildState.backendUrl ? { backend: { url: request.buildState.backendUrl } } : {}),
+        ...(request.buildState.backendUrl
+          ? { backend: { url: request.buildState.backendUrl } }
+          : {}),
       },
       secretsProvider: request.buildState.secretsProvider,
       envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
@@ -56,11 +61,17 @@ export async function openBuildStack(request: BuildRequest): Promise<Stack> {
 async function resourceCount(stack: Stack): Promise<number> {
   const state = await stack.exportStack();
   const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
-  return resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length;
+  return resources.filter(
+    (r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"),
+  ).length;
 }
 
 /** Removes what an earlier failed (or kept) build left behind, through the engine. */
-export async function destroyBuildStack(stack: Stack, ctx: RunnerContext, why: string): Promise<void> {
+export async function destroyBuildStack(
+  stack: Stack,
+  ctx: RunnerContext,
+  why: string,
+): Promise<void> {
   if ((await resourceCount(stack)) > 0) {
     ctx.say(`${why}: destroying build stack ${stack.name}`);
     await stack.destroy({ onOutput: (out) => relay(out, ctx), color: "never" });
@@ -89,18 +100,34 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   };
 
   // An earlier run may have uploaded this very image and then failed: use it.
-  const already = (await ctx.images.findByProperty("image_build_fingerprint", request.fingerprint)).find(
-    (img) => img.status === "active" && img.image_build_key === spec.key && img.image_build_stack === request.stack,
+  const already = (
+    await ctx.images.findByProperty("image_build_fingerprint", request.fingerprint)
+  ).find(
+    (img) =>
+      img.status === "active" &&
+      img.image_build_key === spec.key &&
+      img.image_build_stack === request.stack,
   );
 
   const stack = await openBuildStack(request);
-  await destroyBuildStack(stack, ctx, "leftovers of an earlier build found").catch((err: unknown) => {
-    throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
-  });
+  await destroyBuildStack(stack, ctx, "leftovers of an earlier build found").catch(
+    (err: unknown) => {
+      throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
+    },
+  );
 
   if (already) {
-    ctx.say(`image ${already.name} (${already.id}) with fingerprint ${request.fingerprint} exists already: using it`);
-    return resultFrom(already.id, already.name, request, String(already.image_build_git_commit ?? ""), String(already.image_build_time ?? ""), timings);
+    ctx.say(
+      `image ${already.name} (${already.id}) with fingerprint ${request.fingerprint} exists already: using it`,
+    );
+    return resultFrom(
+      already.id,
+      already.name,
+      request,
+      String(already.image_build_git_commit ?? ""),
+      String(already.image_build_time ?? ""),
+      timings,
+    );
   }
 
   await time("sourceCheck", () => checkSourceImage(request, ctx));
@@ -108,7 +135,12 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   const commit = gitCommit(request.appliance.repoRoot);
   const builtAt = now();
   const name = imageName(spec.image.namePrefix, spec.image.nameVersion, builtAt, commit);
-  const logFile = path.join(ctx.stateDir, "logs", request.stack, `${spec.key}-${builtAt.toISOString().replace(/[:.]/g, "")}.log`);
+  const logFile = path.join(
+    ctx.stateDir,
+    "logs",
+    request.stack,
+    `${spec.key}-${builtAt.toISOString().replace(/[:.]/g, "")}.log`,
+  );
   const fresh = await openBuildStack(request);
   const programFor = (phase: BuildPhase) =>
     builderProgram(request, phase, {
@@ -120,7 +152,9 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   const up = (phase: BuildPhase) =>
     fresh.up({ program: programFor(phase), onOutput: (out) => relay(out, ctx), color: "never" });
 
-  ctx.say(`build ${spec.key}: image ${name} from ${request.sourceImageId}, groups ${["builder", ...spec.inventoryGroups].join(",")}`);
+  ctx.say(
+    `build ${spec.key}: image ${name} from ${request.sourceImageId}, groups ${["builder", ...spec.inventoryGroups].join(",")}`,
+  );
   let provisioned;
   try {
     provisioned = await time("provision", () => up("provision"));
@@ -143,27 +177,35 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
       await ctx.images.waitActive(imageId, spec.image.activeTimeoutMinutes * 60_000, ctx.say);
     });
     await time("properties", async () => {
-      const props = finalImageProperties(spec.image.diskFormat, spec.sshUsername, spec.image.metadata, {
-        fingerprint: request.fingerprint,
-        gitCommit: commit,
-        sourceImageId: request.sourceImageId,
-        inventoryGroups: spec.inventoryGroups,
-        builtAt,
-        buildKey: spec.key,
-        stack: request.stack,
-      });
+      const props = finalImageProperties(
+        spec.image.diskFormat,
+        spec.sshUsername,
+        spec.image.metadata,
+        {
+          fingerprint: request.fingerprint,
+          gitCommit: commit,
+          sourceImageId: request.sourceImageId,
+          inventoryGroups: spec.inventoryGroups,
+          builtAt,
+          buildKey: spec.key,
+          stack: request.stack,
+        },
+      );
       // The upload copies the volume's image metadata, which may include
       // signature_verified: an image carrying it can't be a source (bug 1823445).
       await ctx.images.update(imageId!, props, ["signature_verified"], spec.image.visibility);
     });
   } catch (err) {
-    ctx.say(`build ${spec.key} failed after Ansible: ${err instanceof Error ? err.message : String(err)}`);
+    ctx.say(
+      `build ${spec.key} failed after Ansible: ${err instanceof Error ? err.message : String(err)}`,
+    );
     if (imageId) {
       ctx.say(`deleting the incomplete image ${imageId}`);
       await ctx.images.delete(imageId).catch(() => undefined);
     }
-    await destroyBuildStack(fresh, ctx, "cleaning up after the failure").catch((cleanupErr: unknown) =>
-      ctx.say(`cleanup failed too: ${String(cleanupErr)}; the next run retries it`),
+    await destroyBuildStack(fresh, ctx, "cleaning up after the failure").catch(
+      (cleanupErr: unknown) =>
+        ctx.say(`cleanup failed too: ${String(cleanupErr)}; the next run retries it`),
     );
     throw err;
   }
@@ -191,18 +233,26 @@ function resultFrom(
     inventoryGroups: request.spec.inventoryGroups,
     gitCommit: commit,
     builtAt,
-    timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10])),
+    timings: Object.fromEntries(
+      Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    ),
   };
 }
 
 /** OpenStack bug 1823445: a volume can't be made from an image carrying `signature_verified`. */
 async function checkSourceImage(request: BuildRequest, ctx: RunnerContext): Promise<void> {
   const source = await ctx.images.get(request.sourceImageId);
-  if (!source) throw new Error(`source image ${request.sourceImageId} of build ${request.spec.key} does not exist (or is not visible to this project)`);
-  if (source.status !== "active") throw new Error(`source image ${source.name} (${source.id}) is ${source.status}, not active`);
+  if (!source)
+    throw new Error(
+      `source image ${request.sourceImageId} of build ${request.spec.key} does not exist (or is not visible to this project)`,
+    );
+  if (source.status !== "active")
+    throw new Error(`source image ${source.name} (${source.id}) is ${source.status}, not active`);
   if ("signature_verified" in source) {
     if (request.spec.sourceImageSignatureVerified === "unset") {
-      ctx.say(`source image ${source.id} has signature_verified: removing it (sourceImageSignatureVerified: unset)`);
+      ctx.say(
+        `source image ${source.id} has signature_verified: removing it (sourceImageSignatureVerified: unset)`,
+      );
       await ctx.images.update(source.id, {}, ["signature_verified"]);
     } else {
       throw new Error(
@@ -213,9 +263,16 @@ async function checkSourceImage(request: BuildRequest, ctx: RunnerContext): Prom
   }
 }
 
-async function onBuildFailure(stack: Stack, request: BuildRequest, ctx: RunnerContext, err: unknown): Promise<void> {
+async function onBuildFailure(
+  stack: Stack,
+  request: BuildRequest,
+  ctx: RunnerContext,
+  err: unknown,
+): Promise<void> {
   const { spec } = request;
-  ctx.say(`build ${spec.key} failed: ${err instanceof Error ? err.message.split("\n").slice(-30).join("\n") : String(err)}`);
+  ctx.say(
+    `build ${spec.key} failed: ${err instanceof Error ? err.message.split("\n").slice(-30).join("\n") : String(err)}`,
+  );
   if (spec.onError === "keep") {
     const outputs = await stack.outputs().catch(() => ({}) as Record<string, { value: unknown }>);
     const address = outputs.address?.value as string | undefined;
@@ -223,9 +280,19 @@ async function onBuildFailure(stack: Stack, request: BuildRequest, ctx: RunnerCo
     if (address && privateKey) {
       const keyFile = path.join(ctx.stateDir, "debug", stack.name, "id_builder");
       fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
-      const ssh = sshArgv({ host: String(outputs.hostName?.value ?? ""), address, user: spec.sshUsername, privateKeyFile: keyFile, bastion: spec.bastion });
-      ctx.say(`onError: keep — the builder is left running for debugging. Log in with:\n    ${ssh.map(shellQuote).join(" ")}`);
+      fs.writeFileSync(keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, {
+        mode: 0o600,
+      });
+      const ssh = sshArgv({
+        host: String(outputs.hostName?.value ?? ""),
+        address,
+        user: spec.sshUsername,
+        privateKeyFile: keyFile,
+        bastion: spec.bastion,
+      });
+      ctx.say(
+        `onError: keep — the builder is left running for debugging. Log in with:\n    ${ssh.map(shellQuote).join(" ")}`,
+      );
     } else {
       ctx.say(`onError: keep — the builder's resources are kept in build stack ${stack.name}`);
     }
@@ -254,7 +321,11 @@ function appendManifest(file: string, result: BuildResult, key: string): void {
     builder_type: "openstack",
     build_time: Math.floor(Date.parse(result.builtAt) / 1000),
     artifact_id: result.imageId,
-    custom_data: { image_name: result.imageName, fingerprint: result.fingerprint, source_image_id: result.sourceImageId },
+    custom_data: {
+      image_name: result.imageName,
+      fingerprint: result.fingerprint,
+      source_image_id: result.sourceImageId,
+    },
   });
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n");

@@ -24,7 +24,11 @@ export interface BuilderProgramOptions {
 }
 
 /** The build stack's Pulumi program for one phase. */
-export function builderProgram(request: BuildRequest, phase: BuildPhase, options: BuilderProgramOptions) {
+export function builderProgram(
+  request: BuildRequest,
+  phase: BuildPhase,
+  options: BuilderProgramOptions,
+) {
   return async (): Promise<Record<string, unknown>> => {
     const { spec } = request;
     const hostName = builderHostName(request.stack, spec.key);

@@ -8,6 +8,7 @@
  *            (deleteImageOnDestroy), and remove any leftover build stack.
  * The last stdout line is the result the main stack reads.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
@@ -20,9 +21,23 @@ function say(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** Secrets come on stdin as JSON (see components/ImageBuild.ts), never in the environment. */
+function readSecrets(): { vaultPassword?: string } {
+  if (process.stdin.isTTY) return {};
+  try {
+    const text = fs.readFileSync(0, "utf8").trim();
+    return text ? (JSON.parse(text) as { vaultPassword?: string }) : {};
+  } catch {
+    return {};
+  }
+}
+
 async function main(mode: string): Promise<void> {
   const request = JSON.parse(process.env.IMAGE_BUILD_REQUEST ?? "null") as BuildRequest | null;
-  if (!request) throw new Error("IMAGE_BUILD_REQUEST is not set: this runner is started by the image-build program");
+  if (!request)
+    throw new Error(
+      "IMAGE_BUILD_REQUEST is not set: this runner is started by the image-build program",
+    );
   const projectRoot = path.resolve(__dirname, "..");
   const client = new OpenStackClient(loadCloudAuth(process.env, projectRoot));
   const ctx: RunnerContext = {
@@ -30,7 +45,7 @@ async function main(mode: string): Promise<void> {
     volumes: new VolumeService(client),
     projectRoot,
     stateDir: process.env.IMAGE_BUILD_STATE_DIR ?? path.join(projectRoot, ".build-state"),
-    vaultPassword: process.env.IMAGE_BUILD_VAULT_PASSWORD || undefined,
+    vaultPassword: readSecrets().vaultPassword,
     say,
   };
   const previous = parseResult(process.env.PULUMI_COMMAND_STDOUT ?? "");
@@ -42,20 +57,33 @@ async function main(mode: string): Promise<void> {
       return;
     }
     case "update": {
-      if (!previous) throw new Error(`no earlier result for build ${request.spec.key}: run \`pulumi up --refresh\` or replace it`);
+      if (!previous)
+        throw new Error(
+          `no earlier result for build ${request.spec.key}: run \`pulumi up --refresh\` or replace it`,
+        );
       const image = await ctx.images.get(previous.imageId);
-      if (!image) throw new Error(`image ${previous.imageId} of build ${request.spec.key} no longer exists: replace the build with \`pulumi up --replace <urn>\``);
+      if (!image)
+        throw new Error(
+          `image ${previous.imageId} of build ${request.spec.key} no longer exists: replace the build with \`pulumi up --replace <urn>\``,
+        );
       const { spec } = request;
-      const props = finalImageProperties(spec.image.diskFormat, spec.sshUsername, spec.image.metadata, {
-        fingerprint: previous.fingerprint,
-        gitCommit: previous.gitCommit,
-        sourceImageId: previous.sourceImageId,
-        inventoryGroups: previous.inventoryGroups,
-        builtAt: new Date(previous.builtAt),
-        buildKey: spec.key,
-        stack: request.stack,
-      });
-      say(`build ${spec.key}: content unchanged; updating properties and visibility of ${previous.imageName}`);
+      const props = finalImageProperties(
+        spec.image.diskFormat,
+        spec.sshUsername,
+        spec.image.metadata,
+        {
+          fingerprint: previous.fingerprint,
+          gitCommit: previous.gitCommit,
+          sourceImageId: previous.sourceImageId,
+          inventoryGroups: previous.inventoryGroups,
+          builtAt: new Date(previous.builtAt),
+          buildKey: spec.key,
+          stack: request.stack,
+        },
+      );
+      say(
+        `build ${spec.key}: content unchanged; updating properties and visibility of ${previous.imageName}`,
+      );
       await ctx.images.update(previous.imageId, props, [], spec.image.visibility);
       process.stdout.write(`${formatResult(previous)}\n`);
       return;
@@ -67,7 +95,9 @@ async function main(mode: string): Promise<void> {
         say(`deleting image ${previous.imageName} (${previous.imageId}) (deleteImageOnDestroy)`);
         await ctx.images.delete(previous.imageId);
       } else if (previous) {
-        say(`keeping image ${previous.imageName} (${previous.imageId}); it is no longer managed by this stack`);
+        say(
+          `keeping image ${previous.imageName} (${previous.imageId}); it is no longer managed by this stack`,
+        );
       }
       return;
     }

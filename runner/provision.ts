@@ -9,7 +9,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { environmentInventories } from "../lib/ansible/ansibleCfg";
-import { builderInventory, playbookArgv, playbookEnv, sshArgv, type BuilderConnection } from "../lib/ansible/command";
+import {
+  builderInventory,
+  playbookArgv,
+  playbookEnv,
+  sshArgv,
+  type BuilderConnection,
+} from "../lib/ansible/command";
 import { isProgressLine, tail } from "../lib/ansible/output";
 import type { ProvisionSpec } from "./provisionSpec";
 
@@ -32,7 +38,8 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
       say(`SSH is up after ${Math.round((Date.now() - started) / 1000)} s (${attempts} attempts)`);
       return;
     }
-    lastError = (result.stderr || result.stdout || `exit ${result.exitCode}`).trim().split("\n").pop() ?? "";
+    lastError =
+      (result.stderr || result.stdout || `exit ${result.exitCode}`).trim().split("\n").pop() ?? "";
     if (Date.now() > deadline) {
       throw new Error(
         `SSH to ${conn.user}@${conn.address} did not come up within ${timeoutMinutes} min (sshTimeoutMinutes); last error: ${lastError}`,
@@ -49,14 +56,17 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
 async function main(): Promise<void> {
   const spec = JSON.parse(process.env.PROVISION_SPEC ?? "null") as ProvisionSpec | null;
   const privateKey = process.env.BUILDER_SSH_PRIVATE_KEY;
-  if (!spec || !privateKey) throw new Error("PROVISION_SPEC and BUILDER_SSH_PRIVATE_KEY must be set");
+  if (!spec || !privateKey)
+    throw new Error("PROVISION_SPEC and BUILDER_SSH_PRIVATE_KEY must be set");
 
   // Secrets live in a private temporary directory for the length of the run only.
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `image-build-${spec.buildKey}-`));
   fs.chmodSync(work, 0o700);
   try {
     const keyFile = path.join(work, "builder_key");
-    fs.writeFileSync(keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, {
+      mode: 0o600,
+    });
     const conn: BuilderConnection = {
       host: spec.hostName,
       address: spec.address,
@@ -88,7 +98,9 @@ async function main(): Promise<void> {
       verbosity: spec.verbosity,
       vaultPasswordFile,
     });
-    say(`running ${argv.slice(0, 4).join(" ")} (groups: ${["builder", ...spec.inventoryGroups].join(", ")})`);
+    say(
+      `running ${argv.slice(0, 4).join(" ")} (groups: ${["builder", ...spec.inventoryGroups].join(", ")})`,
+    );
     say(`full Ansible output: ${spec.logFile}`);
     fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
     const log = fs.createWriteStream(spec.logFile, { flags: "a" });
@@ -98,7 +110,11 @@ async function main(): Promise<void> {
     const ansibleStarted = Date.now();
     const child = execa(argv[0], argv.slice(1), {
       cwd: spec.repoRoot,
-      env: { ...playbookEnv(spec.repoRoot, spec.environmentRoot), ANSIBLE_FORCE_COLOR: "0", PYTHONUNBUFFERED: "1" },
+      env: {
+        ...playbookEnv(spec.repoRoot, spec.environmentRoot),
+        ANSIBLE_FORCE_COLOR: "0",
+        PYTHONUNBUFFERED: "1",
+      },
       reject: false,
       all: true,
       stdin: "ignore",
@@ -120,12 +136,16 @@ async function main(): Promise<void> {
     if (partial) lines.push(partial);
     await new Promise<void>((resolve) => log.end(resolve));
     if (result.exitCode !== 0) {
-      process.stderr.write(`\nAnsible failed (exit ${result.exitCode}) for build ${spec.buildKey}; last lines:\n`);
+      process.stderr.write(
+        `\nAnsible failed (exit ${result.exitCode}) for build ${spec.buildKey}; last lines:\n`,
+      );
       process.stderr.write(tail(lines, 40).join("\n") + "\n");
       process.exitCode = 2;
       return;
     }
-    say(`Ansible finished for build ${spec.buildKey} in ${Math.round((Date.now() - ansibleStarted) / 1000)} s`);
+    say(
+      `Ansible finished for build ${spec.buildKey} in ${Math.round((Date.now() - ansibleStarted) / 1000)} s`,
+    );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -21,7 +21,8 @@ export class ConfigError extends Error {
 
 function showValue(value: unknown): string {
   if (value === undefined) return "not set";
-  const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text =
+    typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 

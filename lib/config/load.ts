@@ -22,7 +22,9 @@ export function loadStackSettings(
 }
 
 /** `openstack:*` provider settings the build runner must use too (it talks to the same cloud). */
-export function runnerCloudEnvironment(all: Record<string, string> = pulumi.runtime.allConfig()): Record<string, string> {
+export function runnerCloudEnvironment(
+  all: Record<string, string> = pulumi.runtime.allConfig(),
+): Record<string, string> {
   const env: Record<string, string> = {};
   if (all["openstack:cloud"]) env.OS_CLOUD = all["openstack:cloud"];
   if (all["openstack:region"]) env.OS_REGION_NAME = all["openstack:region"];

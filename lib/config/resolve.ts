@@ -16,7 +16,10 @@ const SECRET_KEYS = new Set(["vaultPassword"]);
  * `"<namespace>:<key>" → string`, objects and lists JSON-encoded. Returns the
  * keys of `namespace` with their values decoded.
  */
-export function decodeConfig(all: Record<string, string>, namespace: string): Record<string, unknown> {
+export function decodeConfig(
+  all: Record<string, string>,
+  namespace: string,
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const prefix = `${namespace}:`;
   for (const [fullKey, text] of Object.entries(all)) {
@@ -82,7 +85,10 @@ function zodProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
 }
 
 /** Parses and checks the whole stack config; throws one ConfigError listing every problem. */
-export function resolveStackConfig(values: Record<string, unknown>, ctx: ResolveContext): StackSettings {
+export function resolveStackConfig(
+  values: Record<string, unknown>,
+  ctx: ResolveContext,
+): StackSettings {
   const parsed = stackConfigSchema.safeParse(values);
   const problems: ConfigProblem[] = parsed.success ? [] : zodProblems(parsed.error, values);
 
@@ -103,7 +109,8 @@ export function resolveStackConfig(values: Record<string, unknown>, ctx: Resolve
   }
   problems.push(...imageNameClashes(builds));
 
-  const defaultBuild = config.defaultBuild ?? order.find((key) => !config.builds[key].sourceBuild) ?? order[0];
+  const defaultBuild =
+    config.defaultBuild ?? order.find((key) => !config.builds[key].sourceBuild) ?? order[0];
   if (config.defaultBuild !== undefined && !(config.defaultBuild in config.builds)) {
     problems.push({
       key: "defaultBuild",
@@ -117,7 +124,12 @@ export function resolveStackConfig(values: Record<string, unknown>, ctx: Resolve
     appliance: {
       repoRoot: appliance.repoRoot!,
       environmentRoot: appliance.environmentRoot!,
-      fingerprintPaths: fingerprintPaths(config, appliance.repoRoot!, appliance.environmentRoot!, ctx),
+      fingerprintPaths: fingerprintPaths(
+        config,
+        appliance.repoRoot!,
+        appliance.environmentRoot!,
+        ctx,
+      ),
     },
     builds,
     defaultBuild,
@@ -149,7 +161,13 @@ function sourceBuilds(builds: Record<string, RawBuild>): Record<string, string |
 function graphProblems(values: Record<string, unknown>): ConfigProblem[] {
   const builds = values.builds;
   if (builds === undefined) {
-    return [{ key: "builds", value: undefined, message: "required: a map of build key → build settings (at least one build)" }];
+    return [
+      {
+        key: "builds",
+        value: undefined,
+        message: "required: a map of build key → build settings (at least one build)",
+      },
+    ];
   }
   if (builds === null || typeof builds !== "object" || Array.isArray(builds)) return [];
   const entries = Object.entries(builds as Record<string, unknown>);
@@ -160,7 +178,9 @@ function graphProblems(values: Record<string, unknown>): ConfigProblem[] {
   const sources: Record<string, string | undefined> = {};
   for (const [key, build] of entries) {
     const b = (build ?? {}) as Record<string, unknown>;
-    const given = ["sourceImageName", "sourceImage", "sourceBuild"].filter((k) => b[k] !== undefined);
+    const given = ["sourceImageName", "sourceImage", "sourceBuild"].filter(
+      (k) => b[k] !== undefined,
+    );
     if (given.length !== 1) {
       problems.push({
         key: `builds.${key}`,
@@ -198,10 +218,15 @@ function applianceProblemsAndPaths(
     problems.push({
       key: "repoRoot",
       value: undefined,
-      message: "required: the appliance checkout; set it, or source the environment's activate script (APPLIANCES_REPO_ROOT)",
+      message:
+        "required: the appliance checkout; set it, or source the environment's activate script (APPLIANCES_REPO_ROOT)",
     });
   } else if (!isDirectory(repoRoot)) {
-    problems.push({ key: "repoRoot", value: repoRoot, message: `not a directory${fromEnv("repoRoot", "APPLIANCES_REPO_ROOT")}` });
+    problems.push({
+      key: "repoRoot",
+      value: repoRoot,
+      message: `not a directory${fromEnv("repoRoot", "APPLIANCES_REPO_ROOT")}`,
+    });
   } else if (!fs.existsSync(path.join(repoRoot, "ansible", "fatimage.yml"))) {
     problems.push({
       key: "repoRoot",
@@ -213,7 +238,8 @@ function applianceProblemsAndPaths(
     problems.push({
       key: "environmentRoot",
       value: undefined,
-      message: "required: the appliance environment to build with; set it, or source its activate script (APPLIANCES_ENVIRONMENT_ROOT)",
+      message:
+        "required: the appliance environment to build with; set it, or source its activate script (APPLIANCES_ENVIRONMENT_ROOT)",
     });
   } else if (!isDirectory(environmentRoot)) {
     problems.push({
@@ -222,19 +248,29 @@ function applianceProblemsAndPaths(
       message: `not a directory${fromEnv("environmentRoot", "APPLIANCES_ENVIRONMENT_ROOT")}`,
     });
   }
-  const fileKeys = ["sshPrivateKeyFile", "sshBastionPrivateKeyFile", "vaultPasswordFile", "extraVarsFile"];
+  const fileKeys = [
+    "sshPrivateKeyFile",
+    "sshBastionPrivateKeyFile",
+    "vaultPasswordFile",
+    "extraVarsFile",
+  ];
   const checkFiles = (settings: Record<string, unknown>, prefix: string) => {
     for (const key of fileKeys) {
       const file = resolvePathSetting(settings[key], ctx.cwd);
       if (file && !fs.existsSync(file)) {
-        problems.push({ key: `${prefix}${key}`, value: settings[key], message: "file does not exist" });
+        problems.push({
+          key: `${prefix}${key}`,
+          value: settings[key],
+          message: "file does not exist",
+        });
       }
     }
   };
   checkFiles(values, "");
   if (values.builds && typeof values.builds === "object") {
     for (const [key, build] of Object.entries(values.builds as Record<string, unknown>)) {
-      if (build && typeof build === "object") checkFiles(build as Record<string, unknown>, `builds.${key}.`);
+      if (build && typeof build === "object")
+        checkFiles(build as Record<string, unknown>, `builds.${key}.`);
     }
   }
   return { problems, repoRoot, environmentRoot };
@@ -266,11 +302,21 @@ function resolveBuild(
 
   const flavor = pick("flavor");
   if (!flavor) {
-    problems.push({ key: `builds.${key}.flavor`, value: undefined, message: "required: the builder VM flavor (set `flavor` for all builds or per build; it needs ~8 GB RAM)" });
+    problems.push({
+      key: `builds.${key}.flavor`,
+      value: undefined,
+      message:
+        "required: the builder VM flavor (set `flavor` for all builds or per build; it needs ~8 GB RAM)",
+    });
   }
   const networks = pick("networks");
   if (!networks || networks.length === 0) {
-    problems.push({ key: `builds.${key}.networks`, value: networks, message: "required: a list of network names or ids for the builder VM (set `networks` for all builds or per build)" });
+    problems.push({
+      key: `builds.${key}.networks`,
+      value: networks,
+      message:
+        "required: a list of network names or ids for the builder VM (set `networks` for all builds or per build)",
+    });
   }
 
   const keypairName = pick("sshKeypairName");
@@ -279,7 +325,8 @@ function resolveBuild(
     problems.push({
       key: keypairName === undefined ? where("sshPrivateKeyFile") : where("sshKeypairName"),
       value: keypairName ?? privateKeyFile,
-      message: "sshKeypairName and sshPrivateKeyFile go together: set both to use an existing keypair, or neither for a temporary one",
+      message:
+        "sshKeypairName and sshPrivateKeyFile go together: set both to use an existing keypair, or neither for a temporary one",
     });
   }
 
@@ -294,8 +341,17 @@ function resolveBuild(
       bastionKey === undefined ? "sshBastionPrivateKeyFile" : undefined,
     ].filter(Boolean);
     problems.push({
-      key: bastionHost !== undefined ? where("sshBastionHost") : bastionUser !== undefined ? where("sshBastionUsername") : where("sshBastionPrivateKeyFile"),
-      value: { sshBastionHost: bastionHost, sshBastionUsername: bastionUser, sshBastionPrivateKeyFile: bastionKey },
+      key:
+        bastionHost !== undefined
+          ? where("sshBastionHost")
+          : bastionUser !== undefined
+            ? where("sshBastionUsername")
+            : where("sshBastionPrivateKeyFile"),
+      value: {
+        sshBastionHost: bastionHost,
+        sshBastionUsername: bastionUser,
+        sshBastionPrivateKeyFile: bastionKey,
+      },
       message: `bastion settings incomplete: also set ${missing.join(" and ")}`,
     });
   }
@@ -306,14 +362,18 @@ function resolveBuild(
     problems.push({
       key: where("floatingIp"),
       value: { floatingIpNetwork: fipNetwork, floatingIp: fipAddress },
-      message: "floatingIpNetwork and floatingIp are both set: allocate from a network, or attach an existing address, not both",
+      message:
+        "floatingIpNetwork and floatingIp are both set: allocate from a network, or attach an existing address, not both",
     });
   }
 
   const reserved = reservedMetadataKeys({ ...(top.metadata ?? {}), ...(own.metadata ?? {}) });
   if (reserved.length) {
     problems.push({
-      key: own.metadata && reserved.some((k) => k in own.metadata!) ? `builds.${key}.metadata` : "metadata",
+      key:
+        own.metadata && reserved.some((k) => k in own.metadata!)
+          ? `builds.${key}.metadata`
+          : "metadata",
       value: reserved,
       message: `these keys are set by Glance or by the build itself and can't be given: ${reserved.join(", ")}`,
     });
@@ -323,7 +383,8 @@ function resolveBuild(
     problems.push({
       key: where("useBlockstorageVolume"),
       value: false,
-      message: "only volume-backed builds are supported (the volume sets the image size and becomes the image); remove this setting",
+      message:
+        "only volume-backed builds are supported (the volume sets the image size and becomes the image); remove this setting",
     });
   }
 
@@ -340,9 +401,9 @@ function resolveBuild(
     resolvePathSetting(pick("extraVarsFile"), ctx.cwd) ??
     (fs.existsSync(defaultExtraVarsFile) ? defaultExtraVarsFile : undefined);
 
-  const groups = [...new Set((pick("inventoryGroups") ?? DEFAULTS.inventoryGroups).map((g) => g.trim()))].filter(
-    (g) => g !== "builder",
-  );
+  const groups = [
+    ...new Set((pick("inventoryGroups") ?? DEFAULTS.inventoryGroups).map((g) => g.trim())),
+  ].filter((g) => g !== "builder");
 
   const spec: BuildSpec = {
     key,
@@ -368,8 +429,16 @@ function resolveBuild(
         : undefined,
     sshDebugPublicKey: pick("sshDebugPublicKey"),
     sshTimeoutMinutes: pick("sshTimeoutMinutes") ?? DEFAULTS.sshTimeoutMinutes,
-    floatingIp: fipNetwork ? { network: fipNetwork } : fipAddress ? { address: fipAddress } : undefined,
-    volume: { size: pick("volumeSize") ?? DEFAULTS.volumeSize, type: pick("volumeType"), name: pick("volumeName") },
+    floatingIp: fipNetwork
+      ? { network: fipNetwork }
+      : fipAddress
+        ? { address: fipAddress }
+        : undefined,
+    volume: {
+      size: pick("volumeSize") ?? DEFAULTS.volumeSize,
+      type: pick("volumeType"),
+      name: pick("volumeName"),
+    },
     image: {
       namePrefix: pick("imageName") ?? `openhpc-${key}`,
       nameVersion: pick("imageNameVersion") ?? DEFAULTS.imageNameVersion,
@@ -386,7 +455,8 @@ function resolveBuild(
       vaultPasswordFile: resolvePathSetting(pick("vaultPasswordFile"), ctx.cwd),
     },
     onError: pick("onError") ?? DEFAULTS.onError,
-    sourceImageSignatureVerified: pick("sourceImageSignatureVerified") ?? DEFAULTS.sourceImageSignatureVerified,
+    sourceImageSignatureVerified:
+      pick("sourceImageSignatureVerified") ?? DEFAULTS.sourceImageSignatureVerified,
   };
   return { spec, problems };
 }
@@ -395,7 +465,9 @@ function imageNameClashes(builds: BuildSpec[]): ConfigProblem[] {
   const byName = new Map<string, string>();
   const problems: ConfigProblem[] = [];
   for (const build of builds) {
-    const name = build.image.namePrefix + (build.image.nameVersion === "auto" ? "-<auto>" : build.image.nameVersion);
+    const name =
+      build.image.namePrefix +
+      (build.image.nameVersion === "auto" ? "-<auto>" : build.image.nameVersion);
     const other = byName.get(name);
     if (other) {
       problems.push({
@@ -408,11 +480,18 @@ function imageNameClashes(builds: BuildSpec[]): ConfigProblem[] {
   return problems;
 }
 
-function fingerprintPaths(config: RawStackConfig, repoRoot: string, environmentRoot: string, ctx: ResolveContext): string[] {
+function fingerprintPaths(
+  config: RawStackConfig,
+  repoRoot: string,
+  environmentRoot: string,
+  ctx: ResolveContext,
+): string[] {
   if (config.fingerprintPaths) return config.fingerprintPaths.map((p) => path.resolve(repoRoot, p));
   // Ansible reads the playbooks and roles, the requirements, and the environments
   // named in the active ansible.cfg's inventory list (plus the active one itself).
-  const environments = environmentInventories(repoRoot, environmentRoot).map((inv) => path.dirname(inv));
+  const environments = environmentInventories(repoRoot, environmentRoot).map((inv) =>
+    path.dirname(inv),
+  );
   const paths = [
     path.join(repoRoot, "ansible"),
     path.join(repoRoot, "requirements.yml"),

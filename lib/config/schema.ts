@@ -92,7 +92,10 @@ export const buildSettingsShape = {
     .optional(),
   imageActiveTimeoutMinutes: count("minutes").optional(),
   metadata: z
-    .record(z.string(), z.preprocess((v) => (typeof v === "string" ? v : JSON.stringify(v)), z.string()))
+    .record(
+      z.string(),
+      z.preprocess((v) => (typeof v === "string" ? v : JSON.stringify(v)), z.string()),
+    )
     .optional(),
   inventoryGroups: inventoryGroups.optional(),
   extraVars: z.record(z.string(), z.unknown()).optional(),

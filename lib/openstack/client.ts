@@ -18,13 +18,18 @@ function summariseBody(body: string): string {
     const parsed = JSON.parse(body) as Record<string, unknown>;
     // Nova/Cinder wrap errors in {"<kind>": {"message": ...}}; Glance uses {"message"} or plain text.
     for (const value of Object.values(parsed)) {
-      if (value && typeof value === "object" && "message" in value) return String((value as { message: unknown }).message);
+      if (value && typeof value === "object" && "message" in value)
+        return String((value as { message: unknown }).message);
     }
     if ("message" in parsed) return String(parsed.message);
   } catch {
     // not JSON
   }
-  return body.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim().slice(0, 300);
+  return body
+    .replace(/<[^>]+>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 300);
 }
 
 interface CatalogEntry {
@@ -67,7 +72,11 @@ export class OpenStackClient {
           domain: a.userDomainId ? { id: a.userDomainId } : { name: a.userDomainName ?? "Default" },
         };
       }
-      return { auth: { identity: { methods: ["application_credential"], application_credential: credential } } };
+      return {
+        auth: {
+          identity: { methods: ["application_credential"], application_credential: credential },
+        },
+      };
     }
     const user: Record<string, unknown> = a.userId
       ? { id: a.userId, password: a.password }
@@ -83,11 +92,18 @@ export class OpenStackClient {
           ? {
               project: {
                 name: a.projectName,
-                domain: a.projectDomainId ? { id: a.projectDomainId } : { name: a.projectDomainName ?? "Default" },
+                domain: a.projectDomainId
+                  ? { id: a.projectDomainId }
+                  : { name: a.projectDomainName ?? "Default" },
               },
             }
           : undefined;
-    return { auth: { identity: { methods: ["password"], password: { user } }, ...(scope ? { scope } : {}) } };
+    return {
+      auth: {
+        identity: { methods: ["password"], password: { user } },
+        ...(scope ? { scope } : {}),
+      },
+    };
   }
 
   async authenticate(): Promise<void> {
@@ -101,9 +117,13 @@ export class OpenStackClient {
     if (!res.ok) throw new OpenStackError(res.status, "POST", url, text);
     const token = res.headers.get("x-subject-token");
     if (!token) throw new Error(`Keystone answered ${url} without an X-Subject-Token header`);
-    const body = JSON.parse(text) as { token: { expires_at?: string; catalog?: CatalogEntry[]; project?: { id: string } } };
+    const body = JSON.parse(text) as {
+      token: { expires_at?: string; catalog?: CatalogEntry[]; project?: { id: string } };
+    };
     this.token = token;
-    this.expiresAt = body.token.expires_at ? Date.parse(body.token.expires_at) : Date.now() + 3600_000;
+    this.expiresAt = body.token.expires_at
+      ? Date.parse(body.token.expires_at)
+      : Date.now() + 3600_000;
     this.catalog = body.token.catalog ?? [];
     this.projectId = body.token.project?.id;
   }
@@ -115,7 +135,9 @@ export class OpenStackClient {
       const endpoint = entry.endpoints.find(
         (e) =>
           e.interface === this.auth.interface &&
-          (!this.auth.regionName || e.region === this.auth.regionName || e.region_id === this.auth.regionName),
+          (!this.auth.regionName ||
+            e.region === this.auth.regionName ||
+            e.region_id === this.auth.regionName),
       );
       if (endpoint) return endpoint.url.replace(/\/+$/, "");
     }

@@ -45,26 +45,38 @@ function str(v: unknown): string | undefined {
  * Credentials as the OpenStack tools read them: the `OS_CLOUD` entry of
  * clouds.yaml (merged with secure.yaml beside it), or else `OS_*` variables.
  */
-export function loadCloudAuth(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CloudAuth {
+export function loadCloudAuth(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): CloudAuth {
   const cloudName = env.OS_CLOUD;
   if (cloudName) {
     const file = cloudsYamlCandidates(env, cwd).find((f) => fs.existsSync(f));
     if (!file) {
-      throw new Error(`OS_CLOUD=${cloudName} is set but no clouds.yaml was found (looked in ${cloudsYamlCandidates(env, cwd).join(", ")})`);
+      throw new Error(
+        `OS_CLOUD=${cloudName} is set but no clouds.yaml was found (looked in ${cloudsYamlCandidates(env, cwd).join(", ")})`,
+      );
     }
     const clouds = (parse(fs.readFileSync(file, "utf8")) ?? {}).clouds ?? {};
     const entry = clouds[cloudName] as Entry | undefined;
     if (!entry) {
-      throw new Error(`cloud "${cloudName}" (OS_CLOUD) is not in ${file}; it has: ${Object.keys(clouds).join(", ") || "none"}`);
+      throw new Error(
+        `cloud "${cloudName}" (OS_CLOUD) is not in ${file}; it has: ${Object.keys(clouds).join(", ") || "none"}`,
+      );
     }
     const secureFile = path.join(path.dirname(file), "secure.yaml");
     const secure = fs.existsSync(secureFile)
-      ? ((parse(fs.readFileSync(secureFile, "utf8")) ?? {}).clouds ?? {})[cloudName] ?? {}
+      ? (((parse(fs.readFileSync(secureFile, "utf8")) ?? {}).clouds ?? {})[cloudName] ?? {})
       : {};
-    return fromEntry({ ...entry, ...secure, auth: { ...(entry.auth ?? {}), ...(secure.auth ?? {}) } }, env);
+    return fromEntry(
+      { ...entry, ...secure, auth: { ...(entry.auth ?? {}), ...(secure.auth ?? {}) } },
+      env,
+    );
   }
   if (!env.OS_AUTH_URL) {
-    throw new Error("no OpenStack credentials: set OS_CLOUD (with a clouds.yaml) or the OS_* variables of an openrc file");
+    throw new Error(
+      "no OpenStack credentials: set OS_CLOUD (with a clouds.yaml) or the OS_* variables of an openrc file",
+    );
   }
   return fromEntry(
     {
@@ -93,9 +105,19 @@ export function loadCloudAuth(env: NodeJS.ProcessEnv = process.env, cwd = proces
 
 function fromEntry(entry: Entry, env: NodeJS.ProcessEnv): CloudAuth {
   const auth = entry.auth ?? {};
-  const authType = str(entry.auth_type) ?? (auth.application_credential_id || auth.application_credential_secret ? "v3applicationcredential" : "password");
-  if (authType !== "password" && authType !== "v3password" && authType !== "v3applicationcredential") {
-    throw new Error(`auth_type "${authType}" is not supported; use password or v3applicationcredential`);
+  const authType =
+    str(entry.auth_type) ??
+    (auth.application_credential_id || auth.application_credential_secret
+      ? "v3applicationcredential"
+      : "password");
+  if (
+    authType !== "password" &&
+    authType !== "v3password" &&
+    authType !== "v3applicationcredential"
+  ) {
+    throw new Error(
+      `auth_type "${authType}" is not supported; use password or v3applicationcredential`,
+    );
   }
   const authUrl = str(auth.auth_url);
   if (!authUrl) throw new Error("the cloud entry has no auth.auth_url");

@@ -11,8 +11,7 @@ export interface GlanceImage {
 }
 
 export type JsonPatchOp =
-  | { op: "add" | "replace"; path: string; value: string }
-  | { op: "remove"; path: string };
+  { op: "add" | "replace"; path: string; value: string } | { op: "remove"; path: string };
 
 /**
  * JSON-patch operations that take `current` to the wanted properties and
@@ -43,7 +42,11 @@ export class ImageService {
 
   async get(id: string): Promise<GlanceImage | undefined> {
     try {
-      return await this.client.request<GlanceImage>("image", "GET", `/images/${encodeURIComponent(id)}`);
+      return await this.client.request<GlanceImage>(
+        "image",
+        "GET",
+        `/images/${encodeURIComponent(id)}`,
+      );
     } catch (err) {
       if (err instanceof OpenStackError && err.status === 404) return undefined;
       throw err;
@@ -53,11 +56,20 @@ export class ImageService {
   /** Images with `property=value` (Glance filters on any property), newest first. */
   async findByProperty(property: string, value: string): Promise<GlanceImage[]> {
     const query = `?${encodeURIComponent(property)}=${encodeURIComponent(value)}&sort=created_at:desc&limit=100`;
-    const page = await this.client.request<{ images: GlanceImage[] }>("image", "GET", `/images${query}`);
+    const page = await this.client.request<{ images: GlanceImage[] }>(
+      "image",
+      "GET",
+      `/images${query}`,
+    );
     return page.images;
   }
 
-  async update(id: string, set: Record<string, string>, remove: string[], visibility?: string): Promise<GlanceImage> {
+  async update(
+    id: string,
+    set: Record<string, string>,
+    remove: string[],
+    visibility?: string,
+  ): Promise<GlanceImage> {
     const current = await this.get(id);
     if (!current) throw new Error(`image ${id} disappeared before its properties could be set`);
     const ops = imagePatchOps(current, set, remove, visibility);
@@ -119,7 +131,9 @@ export class VolumeService {
   private async projectPath(): Promise<string> {
     // Cinder URLs in most catalogs already end in the project id; some do not.
     const endpoint = this.client.endpoint("volume");
-    return /\/v3\/[0-9a-f-]{8,}$/i.test(endpoint) || !this.client.projectId ? "" : `/${this.client.projectId}`;
+    return /\/v3\/[0-9a-f-]{8,}$/i.test(endpoint) || !this.client.projectId
+      ? ""
+      : `/${this.client.projectId}`;
   }
 
   async get(id: string): Promise<{ id: string; status: string } | undefined> {
@@ -144,7 +158,8 @@ export class VolumeService {
       if (!volume || volume.status.startsWith("error")) {
         throw new Error(`volume ${id} is ${volume?.status ?? "gone"}, expected ${wanted}`);
       }
-      if (Date.now() - started > timeoutMs) throw new Error(`volume ${id} still ${volume.status} after ${timeoutMs / 1000} s`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`volume ${id} still ${volume.status} after ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 2000));
     }
   }
@@ -165,7 +180,8 @@ export class VolumeService {
       },
     );
     const imageId = res?.["os-volume_upload_image"]?.image_id;
-    if (!imageId) throw new Error(`Cinder accepted the upload of volume ${volumeId} but returned no image id`);
+    if (!imageId)
+      throw new Error(`Cinder accepted the upload of volume ${volumeId} but returned no image id`);
     return imageId;
   }
 }

@@ -3,7 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** A minimal appliance checkout in a temp dir: enough for config checks and fingerprints. */
-export function makeAppliance(): { repoRoot: string; environmentRoot: string; cleanup: () => void } {
+export function makeAppliance(): {
+  repoRoot: string;
+  environmentRoot: string;
+  cleanup: () => void;
+} {
   const repoRoot = fs.mkdtempSync(path.join(os.tmpdir(), "appliance-"));
   const files: Record<string, string> = {
     "ansible/fatimage.yml": "- hosts: builder\n  tasks: []\n",

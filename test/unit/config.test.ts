@@ -11,7 +11,10 @@ describe("stack config", () => {
   before(() => (appliance = makeAppliance()));
   after(() => appliance.cleanup());
 
-  const env = () => ({ APPLIANCES_REPO_ROOT: appliance.repoRoot, APPLIANCES_ENVIRONMENT_ROOT: appliance.environmentRoot });
+  const env = () => ({
+    APPLIANCES_REPO_ROOT: appliance.repoRoot,
+    APPLIANCES_ENVIRONMENT_ROOT: appliance.environmentRoot,
+  });
   const base = (): Record<string, unknown> => ({
     flavor: "general.v1.small",
     networks: ["26023e3d-bc8e-459c-8def-dbd47ab01756"],
@@ -20,8 +23,10 @@ describe("stack config", () => {
       "RL9-cuda": { sourceBuild: "RL9", inventoryGroups: "doca,cuda", volumeSize: 35 },
     },
   });
-  const resolve = (values: Record<string, unknown>, e: Record<string, string | undefined> = env()) =>
-    resolveStackConfig(values, { env: e, cwd: appliance.repoRoot, namespace: NS });
+  const resolve = (
+    values: Record<string, unknown>,
+    e: Record<string, string | undefined> = env(),
+  ) => resolveStackConfig(values, { env: e, cwd: appliance.repoRoot, namespace: NS });
   const problemsOf = (values: Record<string, unknown>, e?: Record<string, string | undefined>) => {
     try {
       resolve(values, e);
@@ -40,7 +45,10 @@ describe("stack config", () => {
 
   it("applies Packer's defaults and orders chained builds after their source", () => {
     const s = resolve(base());
-    assert.deepEqual(s.builds.map((b) => b.key), ["RL9", "RL9-cuda"]);
+    assert.deepEqual(
+      s.builds.map((b) => b.key),
+      ["RL9", "RL9-cuda"],
+    );
     const [fat, cuda] = s.builds;
     assert.equal(fat.sshUsername, "rocky");
     assert.equal(fat.volume.size, 20);
@@ -64,7 +72,11 @@ describe("stack config", () => {
   it("takes appliance paths from APPLIANCES_* and lets config override them", () => {
     const other = makeAppliance();
     try {
-      const s = resolve({ ...base(), repoRoot: other.repoRoot, environmentRoot: other.environmentRoot });
+      const s = resolve({
+        ...base(),
+        repoRoot: other.repoRoot,
+        environmentRoot: other.environmentRoot,
+      });
       assert.equal(s.appliance.repoRoot, other.repoRoot);
       assert.equal(s.appliance.environmentRoot, other.environmentRoot);
     } finally {
@@ -75,7 +87,12 @@ describe("stack config", () => {
   it("fingerprints the playbooks and the environments that ansible.cfg names, not other environments", () => {
     const s = resolve(base());
     const rel = s.appliance.fingerprintPaths.map((p) => path.relative(appliance.repoRoot, p));
-    assert.deepEqual(rel.sort(), ["ansible", "environments/common", "environments/site", "requirements.yml"]);
+    assert.deepEqual(rel.sort(), [
+      "ansible",
+      "environments/common",
+      "environments/site",
+      "requirements.yml",
+    ]);
   });
 
   it("decodes Pulumi's string-encoded config values", () => {
@@ -88,7 +105,11 @@ describe("stack config", () => {
       },
       NS,
     );
-    assert.deepEqual(values, { flavor: "m1", volumeSize: "35", builds: { a: { sourceImage: "x" } } });
+    assert.deepEqual(values, {
+      flavor: "m1",
+      volumeSize: "35",
+      builds: { a: { sourceImage: "x" } },
+    });
     const s = resolve({ ...values, networks: ["net"] });
     assert.equal(s.builds[0].volume.size, 35);
   });
@@ -160,11 +181,17 @@ describe("stack config", () => {
     const missing = problemsOf(base(), {});
     expectProblem(missing, "repoRoot", /required.*APPLIANCES_REPO_ROOT/);
     expectProblem(missing, "environmentRoot", /required.*APPLIANCES_ENVIRONMENT_ROOT/);
-    const wrong = problemsOf(base(), { APPLIANCES_REPO_ROOT: "/nonexistent/x", APPLIANCES_ENVIRONMENT_ROOT: "/nonexistent/y" });
+    const wrong = problemsOf(base(), {
+      APPLIANCES_REPO_ROOT: "/nonexistent/x",
+      APPLIANCES_ENVIRONMENT_ROOT: "/nonexistent/y",
+    });
     const repo = expectProblem(wrong, "repoRoot", /not a directory \(from APPLIANCES_REPO_ROOT\)/);
     assert.equal(repo.value, "/nonexistent/x");
     expectProblem(wrong, "environmentRoot", /not a directory/);
-    const notAppliance = problemsOf({ ...base(), repoRoot: path.join(appliance.repoRoot, "environments") });
+    const notAppliance = problemsOf({
+      ...base(),
+      repoRoot: path.join(appliance.repoRoot, "environments"),
+    });
     expectProblem(notAppliance, "repoRoot", /has no ansible\/fatimage.yml/);
   });
 
@@ -211,7 +238,14 @@ describe("stack config: image metadata", () => {
               metadata: { status: "x", image_build_fingerprint: "forged", site: "ok" },
               builds: { a: { sourceImage: "x" } },
             },
-            { env: { APPLIANCES_REPO_ROOT: appliance.repoRoot, APPLIANCES_ENVIRONMENT_ROOT: appliance.environmentRoot }, cwd: "/", namespace: NS },
+            {
+              env: {
+                APPLIANCES_REPO_ROOT: appliance.repoRoot,
+                APPLIANCES_ENVIRONMENT_ROOT: appliance.environmentRoot,
+              },
+              cwd: "/",
+              namespace: NS,
+            },
           ),
         /slurm-image-builder:metadata: these keys are set by Glance or by the build itself and can't be given: status, image_build_fingerprint/,
       );

@@ -2,7 +2,14 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { applianceDigest, applianceFiles, areaOf, buildFingerprint, canonicalJson, type ContentInputs } from "../../lib/fingerprint";
+import {
+  applianceDigest,
+  applianceFiles,
+  areaOf,
+  buildFingerprint,
+  canonicalJson,
+  type ContentInputs,
+} from "../../lib/fingerprint";
 import { makeAppliance } from "../helpers/appliance";
 
 describe("fingerprints", () => {
@@ -16,11 +23,17 @@ describe("fingerprints", () => {
   };
 
   it("canonical JSON ignores key order", () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), canonicalJson({ a: { c: 3, d: 2 }, b: 1 }));
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: 2, c: 3 } }),
+      canonicalJson({ a: { c: 3, d: 2 }, b: 1 }),
+    );
   });
 
   it("is stable for equal inputs and ignores group order", () => {
-    assert.equal(buildFingerprint(inputs), buildFingerprint({ ...inputs, inventoryGroups: ["cuda", "doca"] }));
+    assert.equal(
+      buildFingerprint(inputs),
+      buildFingerprint({ ...inputs, inventoryGroups: ["cuda", "doca"] }),
+    );
     assert.match(buildFingerprint(inputs), /^[0-9a-f]{32}$/);
   });
 
@@ -48,15 +61,24 @@ describe("fingerprints", () => {
     let paths: string[];
     beforeEach(() => {
       appliance = makeAppliance();
-      paths = ["ansible", "environments/common", "environments/site"].map((p) => path.join(appliance.repoRoot, p));
+      paths = ["ansible", "environments/common", "environments/site"].map((p) =>
+        path.join(appliance.repoRoot, p),
+      );
     });
     afterEach(() => appliance.cleanup());
 
     it("groups files by area and changes only the area that changed", () => {
       const before = applianceDigest(appliance.repoRoot, paths);
-      assert.deepEqual(Object.keys(before.areas), ["ansible", "environments/common", "environments/site"]);
+      assert.deepEqual(Object.keys(before.areas), [
+        "ansible",
+        "environments/common",
+        "environments/site",
+      ]);
       assert.equal(before.fileCount, 7);
-      fs.writeFileSync(path.join(appliance.environmentRoot, "inventory/group_vars/builder/defaults.yml"), "marker: changed\n");
+      fs.writeFileSync(
+        path.join(appliance.environmentRoot, "inventory/group_vars/builder/defaults.yml"),
+        "marker: changed\n",
+      );
       const after = applianceDigest(appliance.repoRoot, paths);
       assert.notEqual(after.digest, before.digest);
       assert.equal(after.areas.ansible, before.areas.ansible);
@@ -66,14 +88,18 @@ describe("fingerprints", () => {
     it("ignores files outside the fingerprinted paths and the executable bit matters", () => {
       const before = applianceDigest(appliance.repoRoot, paths);
       fs.writeFileSync(path.join(appliance.repoRoot, "docs/README.md"), "changed docs\n");
-      fs.writeFileSync(path.join(appliance.repoRoot, "environments/production/inventory/groups"), "[x]\n");
+      fs.writeFileSync(
+        path.join(appliance.repoRoot, "environments/production/inventory/groups"),
+        "[x]\n",
+      );
       assert.equal(applianceDigest(appliance.repoRoot, paths).digest, before.digest);
       fs.chmodSync(path.join(appliance.repoRoot, "ansible/fatimage.yml"), 0o755);
       assert.notEqual(applianceDigest(appliance.repoRoot, paths).digest, before.digest);
     });
 
     it("in a git checkout, skips ignored files but sees untracked ones", () => {
-      const git = (...args: string[]) => execFileSync("git", ["-C", appliance.repoRoot, ...args], { stdio: "ignore" });
+      const git = (...args: string[]) =>
+        execFileSync("git", ["-C", appliance.repoRoot, ...args], { stdio: "ignore" });
       git("init", "-q");
       fs.writeFileSync(path.join(appliance.repoRoot, ".gitignore"), "*.retry\n");
       git("add", "-A");

@@ -1,5 +1,9 @@
 import { strict as assert } from "node:assert";
-import { applianceImageDefaults, finalImageProperties, provenanceProperties } from "../../lib/imageProperties";
+import {
+  applianceImageDefaults,
+  finalImageProperties,
+  provenanceProperties,
+} from "../../lib/imageProperties";
 import { imagePatchOps } from "../../lib/openstack/images";
 import { BUILDER_METADATA, builderUserData } from "../../lib/cloudInit";
 
@@ -31,7 +35,12 @@ describe("image properties", () => {
   });
 
   it("records provenance, which user metadata cannot override", () => {
-    const props = finalImageProperties("raw", "rocky", { hw_machine_type: "pc", site: "x", image_build_fingerprint: "forged" }, provenance);
+    const props = finalImageProperties(
+      "raw",
+      "rocky",
+      { hw_machine_type: "pc", site: "x", image_build_fingerprint: "forged" },
+      provenance,
+    );
     assert.equal(props.hw_machine_type, "pc");
     assert.equal(props.site, "x");
     assert.equal(props.image_build_fingerprint, provenance.fingerprint);
@@ -39,12 +48,26 @@ describe("image properties", () => {
     assert.equal(props.image_build_git_commit, "0123456789abcdef");
     assert.equal(props.image_build_source_image_id, "src");
     assert.equal(props.image_build_time, "2026-01-05T09:07:00.000Z");
-    assert.equal(provenanceProperties({ ...provenance, gitCommit: "" }).image_build_git_commit, "unknown");
+    assert.equal(
+      provenanceProperties({ ...provenance, gitCommit: "" }).image_build_git_commit,
+      "unknown",
+    );
   });
 
   it("patches only what differs, adds absent keys and removes signature_verified", () => {
-    const current = { id: "i", visibility: "private", os_type: "linux", hw_disk_bus: "virtio", signature_verified: "True" };
-    const ops = imagePatchOps(current, { os_type: "linux", hw_disk_bus: "scsi", site: "x" }, ["signature_verified", "absent"], "shared");
+    const current = {
+      id: "i",
+      visibility: "private",
+      os_type: "linux",
+      hw_disk_bus: "virtio",
+      signature_verified: "True",
+    };
+    const ops = imagePatchOps(
+      current,
+      { os_type: "linux", hw_disk_bus: "scsi", site: "x" },
+      ["signature_verified", "absent"],
+      "shared",
+    );
     assert.deepEqual(ops, [
       { op: "replace", path: "/hw_disk_bus", value: "scsi" },
       { op: "add", path: "/site", value: "x" },
@@ -58,7 +81,10 @@ describe("image properties", () => {
 describe("builder cloud-init", () => {
   it("adds the debug key as Packer's template does, and nothing otherwise", () => {
     assert.equal(builderUserData(undefined), undefined);
-    assert.equal(builderUserData("ssh-ed25519 AAAA me@desk\n"), '#cloud-config\nssh_authorized_keys:\n  - "ssh-ed25519 AAAA me@desk"\n');
+    assert.equal(
+      builderUserData("ssh-ed25519 AAAA me@desk\n"),
+      '#cloud-config\nssh_authorized_keys:\n  - "ssh-ed25519 AAAA me@desk"\n',
+    );
     assert.deepEqual(BUILDER_METADATA, { ansible_init_disable: "true" });
   });
 });

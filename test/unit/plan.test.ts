@@ -3,7 +3,12 @@ import { dependantsOf, planBuildOrder } from "../../lib/plan";
 
 describe("build graph planning", () => {
   it("puts every build after the build it starts from, whatever the config order", () => {
-    const { order, problems } = planBuildOrder({ gpu: "lustre", lustre: "fat", fat: undefined, other: undefined });
+    const { order, problems } = planBuildOrder({
+      gpu: "lustre",
+      lustre: "fat",
+      fat: undefined,
+      other: undefined,
+    });
     assert.deepEqual(problems, []);
     assert.deepEqual(order, ["fat", "lustre", "gpu", "other"]);
   });
