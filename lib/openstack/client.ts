@@ -128,6 +128,11 @@ export class OpenStackClient {
     this.projectId = body.token.project?.id;
   }
 
+  /** Authenticates if there is no valid token yet (the catalog comes with it). */
+  async ready(): Promise<void> {
+    if (!this.token || Date.now() > this.expiresAt - 60_000) await this.authenticate();
+  }
+
   endpoint(service: keyof typeof SERVICE_TYPES): string {
     for (const type of SERVICE_TYPES[service]) {
       const entry = this.catalog.find((e) => e.type === type);
@@ -154,7 +159,7 @@ export class OpenStackClient {
     body?: unknown,
     contentType = "application/json",
   ): Promise<T> {
-    if (!this.token || Date.now() > this.expiresAt - 60_000) await this.authenticate();
+    await this.ready();
     let base = this.endpoint(service);
     if (service === "image" && !/\/v2(\.\d+)?$/.test(base)) base = `${base}/v2`;
     const url = `${base}${pathAndQuery}`;

@@ -130,6 +130,7 @@ export class VolumeService {
 
   private async projectPath(): Promise<string> {
     // Cinder URLs in most catalogs already end in the project id; some do not.
+    await this.client.ready();
     const endpoint = this.client.endpoint("volume");
     return /\/v3\/[0-9a-f-]{8,}$/i.test(endpoint) || !this.client.projectId
       ? ""

@@ -1,0 +1,20 @@
+import { strict as assert } from "node:assert";
+import { formatResult, parseResult, type BuildResult } from "../../runner/request";
+
+describe("build runner results", () => {
+  const result: BuildResult = {
+    imageId: "img",
+    imageName: "openhpc-RL9-260105-0907-01234567",
+    fingerprint: "f",
+    sourceImageId: "src",
+    inventoryGroups: ["fatimage"],
+    gitCommit: "0123",
+    builtAt: "2026-01-05T09:07:00.000Z",
+    timings: { provision: 12.5 },
+  };
+  it("the main stack reads the last result line of the runner's output", () => {
+    const stdout = `[10:00:00] step\n${formatResult({ ...result, imageId: "old" })}\n[10:00:01] more\n${formatResult(result)}\n`;
+    assert.deepEqual(parseResult(stdout), result);
+    assert.equal(parseResult("[10:00:00] no result\n"), undefined);
+  });
+});
