@@ -132,9 +132,8 @@ export class VolumeService {
     // Cinder URLs in most catalogs already end in the project id; some do not.
     await this.client.ready();
     const endpoint = this.client.endpoint("volume");
-    return /\/v3\/[0-9a-f-]{8,}$/i.test(endpoint) || !this.client.projectId
-      ? ""
-      : `/${this.client.projectId}`;
+    const projectId = this.client.projectId;
+    return !projectId || endpoint.endsWith(`/${projectId}`) ? "" : `/${projectId}`;
   }
 
   async get(id: string): Promise<{ id: string; status: string } | undefined> {
