@@ -1,9 +1,13 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import type { ApplianceDigest } from "../lib/fingerprint";
 import type { BuildSpec } from "../lib/config/types";
 import { parseResult, type BuildRequest, type BuildResult } from "../runner/request";
 import { contentInputs, fingerprintOf, rebuildTriggers } from "../lib/triggers";
+
+/** This project's root (where runner/ and node_modules/ are). */
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface ImageBuildArgs {
   project: string;
@@ -82,9 +86,10 @@ export class ImageBuild extends pulumi.ComponentResource {
     const build = (this.command = new command.local.Command(
       `${name}-image`,
       {
-        // Relative to the project directory (the provider's working directory),
-        // so state does not depend on where the checkout lives.
+        // The runner lives in this project; only `dir` names the checkout, so
+        // moving it shows as an update (properties re-applied), never a rebuild.
         interpreter: ["node", "--import", "tsx", "runner/main.ts"],
+        dir: PROJECT_ROOT,
         create: "build",
         update: "update",
         delete: "delete",

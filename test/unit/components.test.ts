@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import { ImageSet } from "../../components/ImageSet";
 import { resolveStackConfig } from "../../lib/config/resolve";
 import { ROLE_WORDS } from "../../lib/naming";
@@ -69,6 +70,7 @@ describe("components (Pulumi mocks)", () => {
 
     const [cmd] = commands();
     assert.deepEqual(cmd.inputs.interpreter, ["node", "--import", "tsx", "runner/main.ts"]);
+    assert.equal(cmd.inputs.dir, path.resolve(__dirname, "../.."));
     assert.equal(cmd.inputs.create, "build");
     assert.equal(cmd.inputs.update, "update");
     assert.equal(cmd.inputs.delete, "delete");
