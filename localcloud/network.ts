@@ -111,9 +111,7 @@ export class NetworkService {
   }
 
   /** A server's addresses for the `addresses` field, grouped by network name. */
-  serverAddresses(
-    server: Server,
-  ): Record<
+  serverAddresses(server: Server): Record<
     string,
     {
       version: number;
