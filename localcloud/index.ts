@@ -261,6 +261,7 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
           }
         } else {
           ctx.params = match.params;
+          if (service === "compute") parseMicroversion(ctx);
           reply = await match.route.handler(ctx);
         }
       } catch (e) {

@@ -193,7 +193,7 @@ export class VolumeService {
         server_id: a.server_id,
         host_name: null,
         device: a.device,
-        attached_at: a.attached_at,
+        attached_at: a.attached_at.replace("Z", ".000000"),
       })),
       created_at: v.created_at.replace("Z", ".000000"),
       updated_at: v.updated_at.replace("Z", ".000000"),
@@ -481,7 +481,7 @@ export class VolumeService {
       body: {
         "os-volume_upload_image": {
           id: v.id,
-          updated_at: v.updated_at,
+          updated_at: v.updated_at.replace("Z", ".000000"),
           status: "uploading",
           display_description: v.description,
           size: v.size,

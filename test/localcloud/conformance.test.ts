@@ -41,6 +41,9 @@ describe("localcloud conformance with the openstack CLI", function () {
     if (!cloud) return;
     await cloud.stop();
     key?.cleanup();
+    // LOCALCLOUD_REQUEST_LOG=file keeps the calls the CLI made (for docs/localcloud.md)
+    if (process.env.LOCALCLOUD_REQUEST_LOG)
+      writeFileSync(process.env.LOCALCLOUD_REQUEST_LOG, JSON.stringify(cloud.requests(), null, 1));
     const left = [...leftovers(stateDir), ...listeners(cloud.octet)];
     rmSync(stateDir, { recursive: true, force: true });
     assert.deepEqual(left, [], "nothing is left running or mounted");
