@@ -421,6 +421,6 @@ describe("localcloud API", function () {
 
 function readPassword(cloud: LocalCloud, name: string): string {
   const text = readFileSync(cloud.cloudsYamlPath, "utf8");
-  const block = text.split(/\n  (?=\S)/).find((b) => b.startsWith(`${name}:`)) ?? "";
+  const block = text.split(/\n {2}(?=\S)/).find((b) => b.startsWith(`${name}:`)) ?? "";
   return block.match(/password: (\S+)/)?.[1] ?? "";
 }
