@@ -560,6 +560,9 @@ export class ComputeService {
           this.setStatus(s, "ACTIVE");
         });
         return { status: 202 };
+      case "forceDelete":
+        this.deleteServer(s);
+        return { status: 202 };
       case "os-getConsoleOutput": {
         let out = "";
         try {
@@ -742,8 +745,14 @@ export class ComputeService {
       let servers = this.r.servers.filter((s) => s.project_id === t.project.id);
       const name = ctx.query.get("name");
       if (name) {
-        const re = new RegExp(name);
-        servers = servers.filter((s) => re.test(s.name));
+        let match: (n: string) => boolean;
+        try {
+          const re = new RegExp(name);
+          match = (n) => re.test(n);
+        } catch {
+          match = (n) => n.includes(name);
+        }
+        servers = servers.filter((s) => match(s.name));
       }
       const status = ctx.query.get("status");
       if (status) servers = servers.filter((s) => s.status === status.toUpperCase());
