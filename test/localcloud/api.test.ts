@@ -158,6 +158,26 @@ describe("localcloud API", function () {
     });
   });
 
+  it("expires tokens after their lifetime", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "localcloud-ttl-"));
+    const short = await startLocalCloud({
+      stateDir: dir,
+      port: 0,
+      baseImage: false,
+      tokenTtlSeconds: 1,
+      log: () => {},
+    });
+    try {
+      const client = await Rest.login(short);
+      assert.equal((await client.call("GET", "/compute/v2.1/flavors")).status, 200);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await client.call("GET", "/compute/v2.1/flavors")).status, 401);
+    } finally {
+      await short.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe("errors and headers", () => {
     it("nova: itemNotFound, request id and microversion headers", async () => {
       const res = await api.call("GET", "/compute/v2.1/servers/nope");

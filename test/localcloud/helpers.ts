@@ -23,12 +23,22 @@ export function missingPrerequisites(): string | undefined {
 const OSC_VERSION = "10.5.0";
 
 /**
- * The `openstack` CLI: $LOCALCLOUD_OPENSTACK_CLI, the tools venv
+ * The `openstack` CLI: $LOCALCLOUD_OPENSTACK_CLI, lib/tools.ts's toolPath("openstack"), the tools venv
  * (~/.cache/slurm-image-builder/tools/<version>/venv), `openstack` on PATH,
  * or else a venv made here with pip (python-openstackclient pinned).
  */
 export async function openstackCli(): Promise<string> {
   if (process.env.LOCALCLOUD_OPENSTACK_CLI) return process.env.LOCALCLOUD_OPENSTACK_CLI;
+  const toolsModule = join(__dirname, "..", "..", "lib", "tools.ts");
+  if (existsSync(toolsModule)) {
+    const tools = (await import(toolsModule)) as { toolPath?: (name: string) => string };
+    try {
+      const p = tools.toolPath?.("openstack");
+      if (p && existsSync(p)) return p;
+    } catch {
+      // tools not set up
+    }
+  }
   const cache = join(
     process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
     "slurm-image-builder",
