@@ -54,8 +54,13 @@ func main() {
 	flag.StringVar(&tracing, "tracing", "", "Emit tracing to a Zipkin-compatible tracing endpoint")
 	flag.String("root", "", "Project root path (unused)")
 	flag.Bool("typescript", true, "Unused: the typescript runtime option in Pulumi.yaml decides")
+	showVersion := flag.Bool("version", false, "Print the version and exit")
 	logging.InitLogging(false, 0, false)
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version)
+		return
+	}
 
 	var engineAddress string
 	if args := flag.Args(); len(args) > 0 {

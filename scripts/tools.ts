@@ -1,0 +1,349 @@
+/**
+ * `npm run tools`: makes the real Pulumi CLI, the Node.js language host, the
+ * provider plugins (command, tls, openstack), ansible-core and the OpenStack
+ * CLI available in a cache directory outside the clone (see lib/tools.ts for
+ * where), building the Go programs from tools/go with `go build` and the
+ * Python ones into a venv. Idempotent: what is there is not built again.
+ *
+ *   npm run tools                  build/install what is missing, print the PATH
+ *   eval "$(npm run -s tools -- --env)"   same, then export PATH, PULUMI_HOME, ...
+ *   npm run tools -- --check       list each tool with version and path; exit 1
+ *                                  naming what is missing (builds nothing)
+ *
+ * Progress goes to stderr, the PATH / env lines to stdout. See docs/tools.md.
+ */
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { repoRoot, toolsEnv, toolsRoot, toolVersions, type ToolVersions } from "../lib/tools";
+
+type Execa = typeof import("execa").execa;
+
+const PLUGINS = ["command", "tls", "openstack"] as const;
+type Plugin = (typeof PLUGINS)[number];
+
+/** Entry points of the venv linked into bin/. */
+const PYTHON_PROGRAMS = [
+  "ansible",
+  "ansible-config",
+  "ansible-console",
+  "ansible-doc",
+  "ansible-galaxy",
+  "ansible-inventory",
+  "ansible-playbook",
+  "ansible-pull",
+  "ansible-vault",
+  "openstack",
+];
+
+interface GoProgram {
+  /** Output file name. */
+  name: string;
+  /** Our Go module under tools/go. */
+  module: string;
+  /** Package to build, from within that module. */
+  pkg: string;
+  /** -X settings (variable → value) so that the program reports its version. */
+  versionVars: Record<string, string>;
+  /** bin/ (on PATH) or providers/ (installed as engine plugins). */
+  dir: "bin" | "providers";
+}
+
+function goPrograms(v: ToolVersions): GoProgram[] {
+  return [
+    {
+      name: "pulumi",
+      module: "pulumi",
+      pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+      versionVars: { "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": `v${v.pulumi}` },
+      dir: "bin",
+    },
+    {
+      name: "pulumi-language-nodejs",
+      module: "language-nodejs",
+      pkg: ".",
+      versionVars: { "main.version": v.pulumi },
+      dir: "bin",
+    },
+    ...PLUGINS.map((p): GoProgram => ({
+      name: `pulumi-resource-${p}`,
+      module: p,
+      pkg: ".",
+      versionVars: { "main.version": v.plugins[p] },
+      dir: "providers",
+    })),
+  ];
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`tools: ${msg}\n`);
+};
+
+function elapsed(start: number): string {
+  const s = Math.round((Date.now() - start) / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+/** Runs a long step with its output in a log file and a heartbeat on stderr. */
+async function longStep(
+  execa: Execa,
+  what: string,
+  logFile: string,
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<void> {
+  const start = Date.now();
+  log(`${what} ... (log: ${logFile})`);
+  const timer = setInterval(() => log(`  ... still ${what} (${elapsed(start)})`), 30_000);
+  const out = createWriteStream(logFile);
+  try {
+    const child = execa(file, args, { ...opts, stdin: "ignore", all: true, reject: false });
+    child.all?.pipe(out);
+    const result = await child;
+    if (result.exitCode !== 0) {
+      const tail = readFileSync(logFile, "utf8").split("\n").slice(-40).join("\n");
+      throw new Error(
+        `${what} failed (exit ${result.exitCode}) after ${elapsed(start)}; end of ${logFile}:\n${tail}`,
+      );
+    }
+  } finally {
+    clearInterval(timer);
+    out.end();
+  }
+  log(`  done (${elapsed(start)})`);
+}
+
+function pluginPath(pulumiHome: string, name: Plugin, version: string): string {
+  return join(pulumiHome, "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`);
+}
+
+async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void> {
+  const out = join(dir, prog.dir, prog.name);
+  if (existsSync(out)) return;
+  const tmp = `${out}.tmp`;
+  const ldflags = [
+    "-s",
+    "-w",
+    ...Object.entries(prog.versionVars).map(([k, val]) => `-X ${k}=${val}`),
+  ].join(" ");
+  await longStep(
+    execa,
+    `building ${prog.name} ${Object.values(prog.versionVars)[0]} (go build: minutes, up to ~8 on 2 cores)`,
+    join(dir, "logs", `${prog.name}.log`),
+    "go",
+    ["build", "-trimpath", "-ldflags", ldflags, "-o", tmp, prog.pkg],
+    { cwd: join(repoRoot, "tools", "go", prog.module) },
+  );
+  renameSync(tmp, out);
+}
+
+async function installPlugin(
+  execa: Execa,
+  dir: string,
+  env: Record<string, string>,
+  name: Plugin,
+  version: string,
+) {
+  if (existsSync(pluginPath(env.PULUMI_HOME, name, version))) return;
+  log(`installing plugin ${name} ${version} into ${env.PULUMI_HOME}`);
+  await execa(
+    join(dir, "bin", "pulumi"),
+    [
+      "plugin",
+      "install",
+      "resource",
+      name,
+      version,
+      "--file",
+      join(dir, "providers", `pulumi-resource-${name}`),
+    ],
+    { env, stdin: "ignore" },
+  );
+}
+
+async function installPython(execa: Execa, dir: string, v: ToolVersions): Promise<void> {
+  const venv = join(dir, "venv");
+  const stamp = join(venv, ".complete");
+  if (!existsSync(stamp)) {
+    rmSync(venv, { recursive: true, force: true });
+    const python = process.env.PYTHON || "python3";
+    await longStep(execa, "creating the Python venv", join(dir, "logs", "venv.log"), python, [
+      "-m",
+      "venv",
+      venv,
+    ]);
+    const pins = Object.entries(v.python).map(([pkg, ver]) => `${pkg}==${ver}`);
+    await longStep(
+      execa,
+      `installing ${pins.join(" ")} with pip (a minute or two)`,
+      join(dir, "logs", "pip.log"),
+      join(venv, "bin", "pip"),
+      ["install", "--disable-pip-version-check", "--no-input", ...pins],
+    );
+    writeFileSync(stamp, `${pins.join("\n")}\n`);
+  }
+  for (const prog of PYTHON_PROGRAMS) {
+    const link = join(dir, "bin", prog);
+    if (!existsSync(link)) {
+      rmSync(link, { force: true });
+      symlinkSync(join(venv, "bin", prog), link);
+    }
+  }
+}
+
+async function ensure(execa: Execa): Promise<void> {
+  const v = toolVersions();
+  const dir = toolsRoot();
+  const env = toolsEnv();
+  for (const sub of ["bin", "providers", "logs", "pulumi-home"])
+    mkdirSync(join(dir, sub), { recursive: true });
+  const start = Date.now();
+  log(`cache ${dir}`);
+  const programs = goPrograms(v);
+  if (programs.some((p) => !existsSync(join(dir, p.dir, p.name)))) {
+    try {
+      await execa("go", ["version"], { stdin: "ignore" });
+    } catch {
+      throw new Error(
+        "`go` is not on PATH: the Pulumi programs are built with the Go toolchain (1.25 or newer)",
+      );
+    }
+  }
+  for (const prog of programs) await buildGo(execa, dir, prog);
+  for (const p of PLUGINS)
+    await installPlugin(
+      execa,
+      dir,
+      { ...(process.env as Record<string, string>), ...env },
+      p,
+      v.plugins[p],
+    );
+  await installPython(execa, dir, v);
+  log(`all tools present (${elapsed(start)})`);
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+interface CheckRow {
+  tool: string;
+  want: string;
+  got?: string;
+  path: string;
+}
+
+/** Lists every tool with its version and path; returns the missing or wrong ones. */
+async function check(execa: Execa): Promise<CheckRow[]> {
+  const v = toolVersions();
+  const dir = toolsRoot();
+  const env = { ...(process.env as Record<string, string>), ...toolsEnv() };
+  const bin = (name: string) => join(dir, "bin", name);
+  const probe = async (
+    file: string,
+    args: string[],
+    parse: (out: string) => string | undefined,
+  ) => {
+    if (!existsSync(file)) return undefined;
+    const r = await execa(file, args, { env, reject: false, stdin: "ignore", timeout: 60_000 });
+    return r.exitCode === 0 ? parse(String(r.stdout)) : undefined;
+  };
+  const [pulumi, langhost, plugins, ansible, openstack] = await Promise.all([
+    probe(bin("pulumi"), ["version"], (o) => o.trim().replace(/^v/, "")),
+    probe(bin("pulumi-language-nodejs"), ["-version"], (o) => o.trim()),
+    probe(bin("pulumi"), ["plugin", "ls", "--json"], (o) => o),
+    probe(bin("ansible"), ["--version"], (o) => /core ([0-9.]+)/.exec(o)?.[1]),
+    probe(bin("openstack"), ["--version"], (o) => /([0-9][0-9.]*)/.exec(o)?.[1]),
+  ]);
+  const installed: { name: string; kind: string; version: string }[] = plugins
+    ? JSON.parse(plugins)
+    : [];
+  const rows: CheckRow[] = [
+    { tool: "pulumi", want: v.pulumi, got: pulumi, path: bin("pulumi") },
+    {
+      tool: "pulumi-language-nodejs",
+      want: v.pulumi,
+      got: langhost,
+      path: bin("pulumi-language-nodejs"),
+    },
+    ...PLUGINS.map((p) => ({
+      tool: `pulumi-resource-${p}`,
+      want: v.plugins[p],
+      got: installed.find(
+        (i) => i.kind === "resource" && i.name === p && i.version === v.plugins[p],
+      )?.version,
+      path: pluginPath(env.PULUMI_HOME, p, v.plugins[p]),
+    })),
+    {
+      tool: "ansible-core",
+      want: v.python["ansible-core"],
+      got: ansible,
+      path: bin("ansible-playbook"),
+    },
+    {
+      tool: "openstack",
+      want: v.python["python-openstackclient"],
+      got: openstack,
+      path: bin("openstack"),
+    },
+  ];
+  const width = Math.max(...rows.map((r) => r.tool.length));
+  for (const r of rows) {
+    const status =
+      r.got === undefined ? "MISSING" : r.got === r.want ? r.got : `${r.got} (want ${r.want})`;
+    process.stdout.write(`${r.tool.padEnd(width)}  ${status.padEnd(10)}  ${r.path}\n`);
+  }
+  return rows.filter((r) => r.got !== r.want);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => !["--check", "--env"].includes(a));
+  if (unknown.length > 0) {
+    log(`unknown argument ${unknown.join(" ")}; usage: npm run tools [-- --check | --env]`);
+    process.exit(2);
+  }
+  const { execa } = await import("execa");
+  if (args.includes("--check")) {
+    const bad = await check(execa);
+    if (bad.length > 0) {
+      log(`missing: ${bad.map((r) => `${r.tool} ${r.want}`).join(", ")} (run \`npm run tools\`)`);
+      process.exit(1);
+    }
+    return;
+  }
+  await ensure(execa);
+  const env = toolsEnv();
+  const bin = join(toolsRoot(), "bin");
+  if (args.includes("--env")) {
+    // PATH is left for the shell to expand, so that eval adds only bin/.
+    process.stdout.write(`export PATH=${shellQuote(bin)}":$PATH"\n`);
+    for (const [k, val] of Object.entries(env)) {
+      if (k !== "PATH") process.stdout.write(`export ${k}=${shellQuote(val)}\n`);
+    }
+    return;
+  }
+  process.stdout.write(
+    [
+      `Tools are in ${toolsRoot()}.`,
+      `Use them in this shell with: eval "$(npm run -s tools -- --env)"`,
+      `(that sets PATH, PULUMI_HOME=${env.PULUMI_HOME}, PULUMI_SKIP_UPDATE_CHECK and PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION)`,
+      `PATH=${bin}:$PATH`,
+      "",
+    ].join("\n"),
+  );
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
