@@ -451,7 +451,7 @@ export class ComputeService {
           delete_on_termination: Boolean(bootBdm?.delete_on_termination),
         });
         const deadline = Date.now() + 600_000;
-        while (vol.status === "creating" && Date.now() < deadline)
+        while ((vol.status === "creating" || vol.status === "downloading") && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 200));
         if (vol.status !== "available")
           return this.toError(

@@ -71,6 +71,7 @@ export interface Server {
 }
 export type VolumeStatus =
   | "creating"
+  | "downloading"
   | "available"
   | "reserved"
   | "attaching"

@@ -121,6 +121,8 @@ export class VolumeService {
           );
           return this.setStatus(v, "error");
         }
+        // Cinder reports "downloading" while it copies the image's data.
+        this.setStatus(v, "downloading");
         try {
           await this.c.disk.volumeFromImage(img.id, v.id);
         } catch (e) {
@@ -131,7 +133,7 @@ export class VolumeService {
       } else {
         this.c.disk.blankVolume(v.id);
       }
-      if (v.status === "creating") this.setStatus(v, "available");
+      if (v.status === "creating" || v.status === "downloading") this.setStatus(v, "available");
     });
     return v;
   }

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { toolPath } from "../../lib/tools";
 
 const run = promisify(execFile);
 
@@ -29,15 +30,11 @@ const OSC_VERSION = "10.5.0";
  */
 export async function openstackCli(): Promise<string> {
   if (process.env.LOCALCLOUD_OPENSTACK_CLI) return process.env.LOCALCLOUD_OPENSTACK_CLI;
-  const toolsModule = join(__dirname, "..", "..", "lib", "tools.ts");
-  if (existsSync(toolsModule)) {
-    const tools = (await import(toolsModule)) as { toolPath?: (name: string) => string };
-    try {
-      const p = tools.toolPath?.("openstack");
-      if (p && existsSync(p)) return p;
-    } catch {
-      // tools not set up
-    }
+  try {
+    const p = toolPath("openstack");
+    if (existsSync(p)) return p;
+  } catch {
+    // tools/versions.json or package-lock.json unreadable: fall back below
   }
   const cache = join(
     process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
