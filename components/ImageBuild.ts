@@ -53,27 +53,24 @@ export class ImageBuild extends pulumi.ComponentResource {
     this.sourceImageId = pulumi.output(args.sourceImageId);
     this.inventoryGroups = spec.inventoryGroups;
 
-    const request = pulumi
-      .all([args.sourceImageId, this.fingerprint])
-      .apply(([sourceImageId, fingerprint]) => {
-        const req: BuildRequest = {
-          project: args.project,
-          stack: args.stack,
-          spec,
-          sourceImageId,
-          fingerprint,
-          appliance: {
-            repoRoot: args.appliance.repoRoot,
-            environmentRoot: args.appliance.environmentRoot,
-          },
-          buildState: args.buildState,
-          manifestOutputPath: args.manifestOutputPath,
-        };
-        return JSON.stringify(req);
-      });
+    // The request holds settings only; what changes per build (source and
+    // fingerprint) has variables of its own, so a preview diff stays short.
+    const request: Omit<BuildRequest, "sourceImageId" | "fingerprint"> = {
+      project: args.project,
+      stack: args.stack,
+      spec,
+      appliance: {
+        repoRoot: args.appliance.repoRoot,
+        environmentRoot: args.appliance.environmentRoot,
+      },
+      buildState: args.buildState,
+      manifestOutputPath: args.manifestOutputPath,
+    };
     const environment: Record<string, pulumi.Input<string>> = {
       ...(args.runnerEnvironment ?? {}),
-      IMAGE_BUILD_REQUEST: request,
+      IMAGE_BUILD_REQUEST: JSON.stringify(request),
+      IMAGE_BUILD_SOURCE_IMAGE_ID: this.sourceImageId,
+      IMAGE_BUILD_FINGERPRINT: this.fingerprint,
     };
     // Secrets go through stdin: a secret in `environment` would make the whole
     // map secret and hide the request from `pulumi preview --diff`.

@@ -32,7 +32,9 @@ export class SshAccess extends pulumi.ComponentResource {
       );
       const keypair = new openstack.compute.Keypair(
         `${name}-keypair`,
-        { name: args.keypairName, publicKey: key.publicKeyOpenssh },
+        // Trimmed: clouds store the key without the trailing newline, and the
+        // provider diffs against what the cloud returned.
+        { name: args.keypairName, publicKey: key.publicKeyOpenssh.apply((k) => k.trim()) },
         { parent: this },
       );
       this.keypairName = keypair.name;

@@ -41,7 +41,7 @@ export async function openBuildStack(request: BuildRequest): Promise<Stack> {
   const projectName = buildProjectName(request.project);
   const stackName = buildStackName(request.stack, request.spec.key);
   const noop = async () => ({});
-  return LocalWorkspace.createOrSelectStack(
+  const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program: noop },
     {
       projectSettings: {
@@ -56,6 +56,25 @@ export async function openBuildStack(request: BuildRequest): Promise<Stack> {
       envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
     },
   );
+  // Octavia is the only load balancer API left; saying so silences the provider's lbaas warning.
+  await stack.setConfig("openstack:useOctavia", { value: "true" });
+  return stack;
+}
+
+/**
+ * The part of an Automation API error worth showing: the engine's
+ * "Diagnostics" (what failed and why), not the whole transcript twice.
+ */
+export function engineFailureSummary(err: unknown, maxLines = 40): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const start = text.indexOf("Diagnostics:");
+  if (start < 0) return text.split("\n").slice(-maxLines).join("\n");
+  const lines = text.slice(start).split("\n");
+  const end = lines.findIndex((l, i) => i > 0 && /^\s*(Outputs:|Resources:|err\?:)/.test(l));
+  const block = (end > 0 ? lines.slice(0, end) : lines).filter(
+    (l) => !/provider config warning/.test(l),
+  );
+  return block.slice(0, maxLines).join("\n");
 }
 
 async function resourceCount(stack: Stack): Promise<number> {
@@ -159,8 +178,9 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   try {
     provisioned = await time("provision", () => up("provision"));
   } catch (err) {
-    await onBuildFailure(fresh, request, ctx, err);
-    throw err;
+    const summary = engineFailureSummary(err);
+    await onBuildFailure(fresh, request, ctx, summary);
+    throw new Error(`build ${spec.key} failed while provisioning the builder:\n${summary}`);
   }
   const ansibleSeconds = /Ansible finished for build \S+ in (\d+) s/.exec(provisioned.stdout)?.[1];
   if (ansibleSeconds) timings.ansible = Number(ansibleSeconds);
@@ -196,18 +216,17 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
       await ctx.images.update(imageId!, props, ["signature_verified"], spec.image.visibility);
     });
   } catch (err) {
-    ctx.say(
-      `build ${spec.key} failed after Ansible: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    const summary = engineFailureSummary(err);
+    ctx.say(`build ${spec.key} failed after Ansible:\n${summary}`);
     if (imageId) {
       ctx.say(`deleting the incomplete image ${imageId}`);
       await ctx.images.delete(imageId).catch(() => undefined);
     }
     await destroyBuildStack(fresh, ctx, "cleaning up after the failure").catch(
       (cleanupErr: unknown) =>
-        ctx.say(`cleanup failed too: ${String(cleanupErr)}; the next run retries it`),
+        ctx.say(`cleanup failed too: ${engineFailureSummary(cleanupErr)}; the next run retries it`),
     );
-    throw err;
+    throw new Error(`build ${spec.key} failed after Ansible:\n${summary}`);
   }
 
   await time("teardown", () => destroyBuildStack(fresh, ctx, "build finished"));

@@ -32,12 +32,23 @@ function readSecrets(): { vaultPassword?: string } {
   }
 }
 
-async function main(mode: string): Promise<void> {
-  const request = JSON.parse(process.env.IMAGE_BUILD_REQUEST ?? "null") as BuildRequest | null;
-  if (!request)
+function readRequest(env: NodeJS.ProcessEnv): BuildRequest {
+  type Settings = Omit<BuildRequest, "sourceImageId" | "fingerprint">;
+  const settings = JSON.parse(env.IMAGE_BUILD_REQUEST ?? "null") as
+    (Settings & Partial<Pick<BuildRequest, "sourceImageId" | "fingerprint">>) | null;
+  // Resources created by earlier versions carried both inside the request.
+  const sourceImageId = env.IMAGE_BUILD_SOURCE_IMAGE_ID ?? settings?.sourceImageId;
+  const fingerprint = env.IMAGE_BUILD_FINGERPRINT ?? settings?.fingerprint;
+  if (!settings || !sourceImageId || !fingerprint) {
     throw new Error(
-      "IMAGE_BUILD_REQUEST is not set: this runner is started by the image-build program",
+      "IMAGE_BUILD_REQUEST, IMAGE_BUILD_SOURCE_IMAGE_ID and IMAGE_BUILD_FINGERPRINT must be set: this runner is started by the image-build program",
     );
+  }
+  return { ...settings, sourceImageId, fingerprint };
+}
+
+async function main(mode: string): Promise<void> {
+  const request = readRequest(process.env);
   const projectRoot = path.resolve(__dirname, "..");
   const client = new OpenStackClient(loadCloudAuth(process.env, projectRoot));
   const ctx: RunnerContext = {

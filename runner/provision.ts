@@ -3,7 +3,6 @@
  * resource: wait for SSH, run the appliance's fatimage.yml, clean up. Prints
  * short progress lines; the full Ansible output goes to the build's log file.
  */
-import { execa } from "execa";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,6 +22,11 @@ function say(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** execa is ESM-only; this runner is CommonJS, so it is loaded on first use. */
+async function loadExeca(): Promise<typeof import("execa")> {
+  return import("execa");
+}
+
 async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Promise<void> {
   const started = Date.now();
   const deadline = started + timeoutMinutes * 60_000;
@@ -33,6 +37,7 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
   for (;;) {
     attempts++;
     const [file, ...args] = sshArgv(conn, "true");
+    const { execa } = await loadExeca();
     const result = await execa(file, args, { reject: false, timeout: 30_000, stdin: "ignore" });
     if (result.exitCode === 0) {
       say(`SSH is up after ${Math.round((Date.now() - started) / 1000)} s (${attempts} attempts)`);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
 
     const lines: string[] = [];
     const ansibleStarted = Date.now();
+    const { execa } = await loadExeca();
     const child = execa(argv[0], argv.slice(1), {
       cwd: spec.repoRoot,
       env: {

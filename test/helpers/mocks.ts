@@ -39,7 +39,12 @@ export function installMocks(
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "command:local:Command" && args.inputs.environment?.IMAGE_BUILD_REQUEST) {
-          const request = JSON.parse(args.inputs.environment.IMAGE_BUILD_REQUEST) as BuildRequest;
+          const env = args.inputs.environment as Record<string, string>;
+          const request: BuildRequest = {
+            ...JSON.parse(env.IMAGE_BUILD_REQUEST),
+            sourceImageId: env.IMAGE_BUILD_SOURCE_IMAGE_ID,
+            fingerprint: env.IMAGE_BUILD_FINGERPRINT,
+          };
           state.stdout = `[00:00:00] building\n${formatResult({
             imageId: `img-${request.spec.key}`,
             imageName: `${request.spec.image.namePrefix}-260105-0907-01234567`,

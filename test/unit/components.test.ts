@@ -30,10 +30,14 @@ describe("components (Pulumi mocks)", () => {
         namespace: NS,
       },
     );
-  const requestOf = (r: Recorded) =>
-    JSON.parse(
-      (r.inputs.environment as Record<string, string>).IMAGE_BUILD_REQUEST,
-    ) as BuildRequest;
+  const requestOf = (r: Recorded): BuildRequest => {
+    const env = r.inputs.environment as Record<string, string>;
+    return {
+      ...JSON.parse(env.IMAGE_BUILD_REQUEST),
+      sourceImageId: env.IMAGE_BUILD_SOURCE_IMAGE_ID,
+      fingerprint: env.IMAGE_BUILD_FINGERPRINT,
+    };
+  };
   const commands = () => recorded.filter((r) => r.type === "command:local:Command");
 
   it("a fat build: one ImageBuild with one command, source resolved by name, outputs from the build", async () => {
