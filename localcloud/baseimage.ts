@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { compression } from "./imagestore";
 
 export const BASE_IMAGE_NAME = "debian-12-localcloud";
 const SUITE = "bookworm";
@@ -66,7 +67,7 @@ function recipeKey(): string {
 }
 
 export function baseImageArchive(cacheDir = defaultCacheDir()): string {
-  return join(cacheDir, `${BASE_IMAGE_NAME}-${recipeKey()}.tar.zst`);
+  return join(cacheDir, `${BASE_IMAGE_NAME}-${recipeKey()}.${compression.ext}`);
 }
 
 /**
@@ -127,7 +128,7 @@ export async function ensureBaseImage(
     const tmp = `${archive}.tmp-${process.pid}`;
     await runLogged(
       "tar",
-      ["--zstd", "--numeric-owner", "--xattrs", "--acls", "-cf", tmp, "-C", root, "."],
+      [compression.flag, "--numeric-owner", "--xattrs", "--acls", "-cf", tmp, "-C", root, "."],
       progress,
     );
     await runLogged("mv", [tmp, archive], progress);

@@ -1,6 +1,6 @@
 // Image data and volume trees on disk: images are archives of a root filesystem
 // (tar, zstd or gzip compressed), volumes are directories holding that tree.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, mkdirSync, statSync } from "node:fs";
 import { rm, rename } from "node:fs/promises";
@@ -8,6 +8,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
+
+/** tar's compression: zstd when the zstd program is installed, else gzip. */
+export const compression: { flag: string; ext: string } = (() => {
+  try {
+    execFileSync("sh", ["-c", "command -v zstd"], { stdio: "ignore" });
+    return { flag: "--zstd", ext: "tar.zst" };
+  } catch {
+    return { flag: "--gzip", ext: "tar.gz" };
+  }
+})();
 
 export class DiskStore {
   constructor(readonly dir: string) {
@@ -32,11 +42,11 @@ export class DiskStore {
 
   /** Archives a volume's tree into the image's data file; returns size and hashes. */
   async archiveVolume(volumeId: string, imageId: string): Promise<ImageDataInfo> {
-    const tmp = this.tmpPath(`${imageId}.tar.zst`);
+    const tmp = this.tmpPath(`${imageId}.${compression.ext}`);
     await run(
       "tar",
       [
-        "--zstd",
+        compression.flag,
         "--numeric-owner",
         "--xattrs",
         "--acls",

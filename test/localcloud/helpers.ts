@@ -11,7 +11,7 @@ const run = promisify(execFile);
 /** Why localcloud's real servers cannot run here, or undefined when they can. */
 export function missingPrerequisites(): string | undefined {
   if (process.getuid?.() !== 0) return "localcloud servers need root (namespaces, chroot)";
-  for (const tool of ["unshare", "chroot", "debootstrap", "ssh", "ssh-keygen", "tar", "zstd"]) {
+  for (const tool of ["unshare", "chroot", "debootstrap", "ssh", "ssh-keygen", "tar"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
     } catch {
