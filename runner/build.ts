@@ -96,6 +96,12 @@ export async function destroyBuildStack(
     await stack.destroy({ onOutput: (out) => relay(out, ctx), color: "never" });
   }
   await stack.workspace.removeStack(stack.name);
+  // The key written for `onError: keep` is useless once its builder is gone.
+  fs.rmSync(debugDir(ctx, stack.name), { recursive: true, force: true });
+}
+
+function debugDir(ctx: RunnerContext, stackName: string): string {
+  return path.join(ctx.stateDir, "debug", stackName);
 }
 
 function relay(out: string, ctx: RunnerContext): void {
@@ -297,7 +303,7 @@ async function onBuildFailure(
     const address = outputs.address?.value as string | undefined;
     const privateKey = outputs.privateKey?.value as string | undefined;
     if (address && privateKey) {
-      const keyFile = path.join(ctx.stateDir, "debug", stack.name, "id_builder");
+      const keyFile = path.join(debugDir(ctx, stack.name), "id_builder");
       fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
       fs.writeFileSync(keyFile, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, {
         mode: 0o600,
