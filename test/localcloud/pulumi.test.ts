@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { toolPath, toolsEnv, toolsRoot } from "../../lib/tools";
 import { LocalCloud, startLocalCloud } from "../../localcloud";
+import { Rest } from "./rest";
 import {
   TestKey,
   leftovers,
@@ -48,6 +49,8 @@ const program = (publicKey: string) => async () => {
     { name: "lc-builder-vol", size: 3, imageId: image.id, volumeType: "__DEFAULT__" },
     opts,
   );
+  if (cfg.getBoolean("withServer") === false) return { volumeId: vol.id };
+  // Shaped like components/BuilderVm.ts: boot from the volume, keep the volume, stop before destroy.
   const inst = new openstack.compute.Instance(
     "builder",
     {
@@ -55,6 +58,7 @@ const program = (publicKey: string) => async () => {
       flavorName: "m1.small",
       keyPair: key.name,
       securityGroups: ["default"],
+      availabilityZone: "nova",
       networks: [{ uuid: net.id }],
       blockDevices: [
         {
@@ -68,20 +72,30 @@ const program = (publicKey: string) => async () => {
       metadata: { role: "builder" },
       userData: "#cloud-config\n",
       powerState: cfg.get("powerState") ?? "active",
+      stopBeforeDestroy: true,
     },
     opts,
   );
-  const fip = new openstack.networking.FloatingIp("fip", { pool: "public" }, opts);
+  const fip = new openstack.networking.FloatingIp(
+    "fip",
+    { pool: "public", description: "Builder lc-builder" },
+    opts,
+  );
   const port = openstack.networking.getPortOutput(
     { deviceId: inst.id, networkId: net.id },
     { provider },
   );
-  new openstack.networking.FloatingIpAssociate(
+  const assoc = new openstack.networking.FloatingIpAssociate(
     "fip-assoc",
     { floatingIp: fip.address, portId: port.id },
     opts,
   );
-  return { fixedIp: inst.accessIpV4, floatingIp: fip.address, serverId: inst.id, volumeId: vol.id };
+  return {
+    fixedIp: inst.accessIpV4,
+    floatingIp: assoc.floatingIp,
+    serverId: inst.id,
+    volumeId: vol.id,
+  };
 };
 
 describe("localcloud with the Pulumi OpenStack provider", function () {
@@ -183,7 +197,40 @@ describe("localcloud with the Pulumi OpenStack provider", function () {
     assert.equal(state.servers.find((s) => s.id === id)?.status, "SHUTOFF");
   });
 
-  it("destroys everything", async () => {
+  it("updates without the server: server and floating IP go, the volume stays and uploads", async () => {
+    await stack.setConfig("withServer", { value: "false" });
+    const up = await stack.up({ onOutput: () => {} });
+    const volumeId = up.outputs.volumeId.value as string;
+    const state = (await (await fetch(`${cloud.url}/localcloud/admin/state`)).json()) as {
+      servers: unknown[];
+      floatingIps: unknown[];
+      volumes: { id: string; status: string }[];
+    };
+    assert.deepEqual([state.servers.length, state.floatingIps.length], [0, 0]);
+    assert.equal(state.volumes.find((v) => v.id === volumeId)?.status, "available");
+    const api = await Rest.login(cloud);
+    const res = await api.call("POST", api.vol(`/volumes/${volumeId}/action`), {
+      "os-volume_upload_image": {
+        image_name: "lc-built",
+        disk_format: "raw",
+        container_format: "bare",
+      },
+    });
+    assert.equal(res.status, 202, res.text);
+    const imageId = (res.json["os-volume_upload_image"] as { image_id: string }).image_id;
+    await waitFor(
+      "image active",
+      async () => (await api.call("GET", `/image/v2/images/${imageId}`)).json.status === "active",
+    );
+    await waitFor("volume available", async () => {
+      const v = (await api.call("GET", api.vol(`/volumes/${volumeId}`))).json.volume as {
+        status: string;
+      };
+      return v.status === "available";
+    });
+  });
+
+  it("destroys everything but the built image", async () => {
     await stack.destroy({ onOutput: () => {} });
     const state = (await (await fetch(`${cloud.url}/localcloud/admin/state`)).json()) as Record<
       string,
@@ -204,5 +251,9 @@ describe("localcloud with the Pulumi OpenStack provider", function () {
       cloud.requests().filter((r) => r.unserved),
       [],
     );
+    const api = await Rest.login(cloud);
+    const images = (await api.call("GET", "/image/v2/images?name=lc-built")).json
+      .images as unknown[];
+    assert.equal(images.length, 1);
   });
 });
