@@ -841,17 +841,81 @@ export class ComputeService {
       return {
         status: 200,
         body: {
-          volumeAttachments: s.volumes.map((v) => ({
-            id: v.volume_id,
-            volumeId: v.volume_id,
-            serverId: s.id,
-            device: v.device,
-            ...(m >= 70 ? { tag: null } : {}),
-            ...(m >= 79 ? { delete_on_termination: v.delete_on_termination } : {}),
-            ...(m >= 89 ? { attachment_id: v.attachment_id, bdm_uuid: v.attachment_id } : {}),
-          })),
+          volumeAttachments: s.volumes.map((v) => attachmentView(s, v, m)),
         },
       };
+    });
+    const attachmentView = (s: Server, v: Server["volumes"][number], m: number) => ({
+      id: v.volume_id,
+      volumeId: v.volume_id,
+      serverId: s.id,
+      device: v.device,
+      ...(m >= 70 ? { tag: null } : {}),
+      ...(m >= 79 ? { delete_on_termination: v.delete_on_termination } : {}),
+      ...(m >= 89 ? { attachment_id: v.attachment_id, bdm_uuid: v.attachment_id } : {}),
+    });
+    r.add("compute", "GET", `${p}/servers/:id/os-volume_attachments/:volume`, (ctx) => {
+      const s = this.findServer(ctx.params.id, a(ctx));
+      const v = s.volumes.find((x) => x.volume_id === ctx.params.volume);
+      if (!v)
+        throw notFound(`Volume ${ctx.params.volume} is not attached to the instance ${s.id}.`);
+      return { status: 200, body: { volumeAttachment: attachmentView(s, v, mv(ctx)) } };
+    });
+    // Attaching records the attachment (the volume's tree is not mounted into the running server).
+    r.add("compute", "POST", `${p}/servers/:id/os-volume_attachments`, (ctx) => {
+      const t = a(ctx);
+      const s = this.findServer(ctx.params.id, t);
+      const body = ctx.json<{
+        volumeAttachment?: { volumeId?: string; device?: string; delete_on_termination?: boolean };
+      }>().volumeAttachment;
+      const vol = this.r.volumes.find(
+        (x) => x.id === body?.volumeId && x.project_id === t.project.id,
+      );
+      if (!vol) throw notFound(`Volume ${body?.volumeId ?? ""} could not be found.`);
+      if (vol.status !== "available")
+        throw badRequest(
+          `Invalid volume: volume ${vol.id} status must be available, but current status is: ${vol.status}.`,
+        );
+      if (s.status !== "ACTIVE" && s.status !== "SHUTOFF")
+        throw conflict(
+          `Cannot 'attach_volume' instance ${s.id} while it is in vm_state ${s.status.toLowerCase()}`,
+        );
+      const used = new Set(s.volumes.map((x) => x.device));
+      let device = body?.device ?? "";
+      if (!device || used.has(device)) {
+        const letter =
+          "bcdefghijklmnopqrstuvwxyz".split("").find((l) => !used.has(`/dev/vd${l}`)) ?? "z";
+        device = `/dev/vd${letter}`;
+      }
+      const entry = {
+        volume_id: vol.id,
+        device,
+        attachment_id: uuid(),
+        delete_on_termination: Boolean(body?.delete_on_termination),
+      };
+      s.volumes.push(entry);
+      this.volumes.reserve(vol);
+      this.c.later(this.c.options.transitionMs, () =>
+        this.volumes.attach(vol, s.id, device, entry.attachment_id),
+      );
+      this.c.store.save();
+      return { status: 200, body: { volumeAttachment: attachmentView(s, entry, mv(ctx)) } };
+    });
+    r.add("compute", "DELETE", `${p}/servers/:id/os-volume_attachments/:volume`, (ctx) => {
+      const s = this.findServer(ctx.params.id, a(ctx));
+      const i = s.volumes.findIndex((x) => x.volume_id === ctx.params.volume);
+      if (i < 0)
+        throw notFound(`Volume ${ctx.params.volume} is not attached to the instance ${s.id}.`);
+      if (i === 0 && s.volumes[0].device === "/dev/vda")
+        throw badRequest("Cannot detach a root device volume");
+      const [entry] = s.volumes.splice(i, 1);
+      const vol = this.r.volumes.find((x) => x.id === entry.volume_id);
+      if (vol) {
+        vol.status = "detaching";
+        this.c.later(this.c.options.transitionMs, () => this.volumes.detach(vol));
+      }
+      this.c.store.save();
+      return { status: 202 };
     });
     r.add("compute", "GET", `${p}/servers/:id/os-interface`, (ctx) => {
       const s = this.findServer(ctx.params.id, a(ctx));
