@@ -95,6 +95,8 @@ export interface LocalCloud {
   stop(): Promise<void>;
 }
 
+const MAX_LOG = 100_000;
+
 function buildRouter(): Router {
   return new Router();
 }
@@ -314,6 +316,8 @@ export async function startLocalCloud(opts: LocalCloudOptions): Promise<LocalClo
         service,
         unserved,
       });
+      // a long-running cloud keeps the most recent calls only
+      if (requestLog.length > MAX_LOG) requestLog.splice(0, requestLog.length - MAX_LOG);
       send(res, reply, headers);
     })();
   });
