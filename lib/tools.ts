@@ -60,18 +60,24 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
+const keys = new Map<string, string>();
+
 /**
  * Name of the cache directory for this set of tools: the Pulumi version plus
  * a hash of every version and of the Go modules in tools/go (so a change to
- * any of them builds a fresh set beside the old one).
+ * any of them builds a fresh set beside the old one). Computed once per process.
  */
 export function toolsKey(root: string = repoRoot): string {
+  const cached = keys.get(root);
+  if (cached) return cached;
   const versions = toolVersions(root);
   const hash = createHash("sha256").update(JSON.stringify(versions));
   for (const f of filesUnder(join(root, "tools", "go"))) {
     hash.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
   }
-  return `pulumi-${versions.pulumi}-${hash.digest("hex").slice(0, 12)}`;
+  const key = `pulumi-${versions.pulumi}-${hash.digest("hex").slice(0, 12)}`;
+  keys.set(root, key);
+  return key;
 }
 
 /**
