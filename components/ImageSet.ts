@@ -2,6 +2,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { applianceDigest, fileDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
+import type { BuildResult } from "../runner/request";
 import { ImageBuild } from "./ImageBuild";
 
 export interface ImageSetArgs {
@@ -18,6 +19,10 @@ export interface ImageOutputs {
   fingerprint: pulumi.Output<string>;
   sourceImageId: pulumi.Output<string>;
   inventoryGroups: string[];
+  /** How the image was built: commit, time, seconds per step, when Ansible ran. */
+  build: pulumi.Output<
+    Pick<BuildResult, "gitCommit" | "builtAt" | "timings" | "ansibleWindow"> | undefined
+  >;
 }
 
 /**
@@ -92,6 +97,16 @@ export class ImageSet extends pulumi.ComponentResource {
           fingerprint: build.fingerprint,
           sourceImageId: build.sourceImageId,
           inventoryGroups: build.inventoryGroups,
+          build: build.result.apply((r) =>
+            r
+              ? {
+                  gitCommit: r.gitCommit,
+                  builtAt: r.builtAt,
+                  timings: r.timings,
+                  ansibleWindow: r.ansibleWindow,
+                }
+              : undefined,
+          ),
         },
       ]),
     );

@@ -190,6 +190,8 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   }
   const ansibleSeconds = /Ansible finished for build \S+ in (\d+) s/.exec(provisioned.stdout)?.[1];
   if (ansibleSeconds) timings.ansible = Number(ansibleSeconds);
+  const window = /ANSIBLE_WINDOW=(\d+)-(\d+)/.exec(provisioned.stdout);
+  const ansibleWindow = window ? { start: Number(window[1]), end: Number(window[2]) } : undefined;
 
   let imageId: string | undefined;
   try {
@@ -237,7 +239,10 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
 
   await time("teardown", () => destroyBuildStack(fresh, ctx, "build finished"));
   ctx.say(`build ${spec.key}: image ${name} (${imageId}) is active`);
-  const result = resultFrom(imageId!, name, request, commit, builtAt.toISOString(), timings);
+  const result = {
+    ...resultFrom(imageId!, name, request, commit, builtAt.toISOString(), timings),
+    ansibleWindow,
+  };
   if (request.manifestOutputPath) appendManifest(request.manifestOutputPath, result, spec.key);
   return result;
 }

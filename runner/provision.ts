@@ -149,6 +149,8 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
+    // Absolute times, so a caller can tell whether two builds' Ansible runs overlapped.
+    process.stdout.write(`ANSIBLE_WINDOW=${ansibleStarted}-${Date.now()}\n`);
     say(
       `Ansible finished for build ${spec.buildKey} in ${Math.round((Date.now() - ansibleStarted) / 1000)} s`,
     );

@@ -26,6 +26,8 @@ export interface BuildResult {
   builtAt: string;
   /** Seconds spent in each step, for the summary and the benchmarks. */
   timings: Record<string, number>;
+  /** When Ansible ran (epoch ms), when it did in this run. */
+  ansibleWindow?: { start: number; end: number };
 }
 
 export const RESULT_MARKER = "IMAGE_BUILD_RESULT=";

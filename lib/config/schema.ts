@@ -22,6 +22,11 @@ const count = (what: string) =>
       .int(`must be a whole number (${what})`)
       .positive(`must be greater than 0 (${what})`),
   );
+/** Timeouts may be fractional (0.5 = 30 s), but must be positive. */
+const minutes = z.preprocess(
+  (v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v),
+  z.number({ error: "must be a number of minutes" }).positive("must be greater than 0 (minutes)"),
+);
 const flag = z.preprocess(
   (v) => (v === "true" ? true : v === "false" ? false : v),
   z.boolean({ error: "must be true or false" }),
@@ -73,7 +78,7 @@ export const buildSettingsShape = {
   sshBastionUsername: text.optional(),
   sshBastionPrivateKeyFile: text.optional(),
   sshDebugPublicKey: text.optional(),
-  sshTimeoutMinutes: count("minutes").optional(),
+  sshTimeoutMinutes: minutes.optional(),
   floatingIpNetwork: text.optional(),
   floatingIp: text.optional(),
   useBlockstorageVolume: flag.optional(),
@@ -90,7 +95,7 @@ export const buildSettingsShape = {
   imageVisibility: z
     .enum(VISIBILITIES, { error: `must be one of ${VISIBILITIES.join(", ")}` })
     .optional(),
-  imageActiveTimeoutMinutes: count("minutes").optional(),
+  imageActiveTimeoutMinutes: minutes.optional(),
   metadata: z
     .record(
       z.string(),

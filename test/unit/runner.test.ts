@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { engineFailureSummary } from "../../runner/build";
 import { formatResult, parseResult, type BuildResult } from "../../runner/request";
 
 describe("build runner results", () => {
@@ -16,5 +17,37 @@ describe("build runner results", () => {
     const stdout = `[10:00:00] step\n${formatResult({ ...result, imageId: "old" })}\n[10:00:01] more\n${formatResult(result)}\n`;
     assert.deepEqual(parseResult(stdout), result);
     assert.equal(parseResult("[10:00:00] no result\n"), undefined);
+  });
+});
+
+describe("engine failure summary", () => {
+  it("keeps the engine's diagnostics and drops the transcript and provider warnings", () => {
+    const message = [
+      "code: 255",
+      " stdout: Updating (proto-fat):",
+      " +  openstack:compute:Instance builder-server creating (0s)",
+      " stderr: Command failed",
+      "Diagnostics:",
+      "  command:local:Command (ansible-playbook):",
+      "    error: exit status 2",
+      "    fatal: [builder]: FAILED! => {msg: boom}",
+      "  pulumi:pulumi:Stack (x):",
+      "    warning: provider config warning: neutron-lbaas ...",
+      "Outputs:",
+      "    address: 127.0.0.1",
+      "err?: Error: Command failed ... Diagnostics: again",
+    ].join("\n");
+    const summary = engineFailureSummary(new Error(message));
+    assert.equal(
+      summary,
+      [
+        "Diagnostics:",
+        "  command:local:Command (ansible-playbook):",
+        "    error: exit status 2",
+        "    fatal: [builder]: FAILED! => {msg: boom}",
+        "  pulumi:pulumi:Stack (x):",
+      ].join("\n"),
+    );
+    assert.equal(engineFailureSummary("plain\nfailure"), "plain\nfailure");
   });
 });
