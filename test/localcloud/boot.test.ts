@@ -114,6 +114,25 @@ describe("localcloud boot paths and volume attachments", function () {
     await remove(id);
   });
 
+  it("stops, starts and reboots a server; ssh works after each start", async () => {
+    const id = await boot({ imageRef: cloud.baseImageId }, "power");
+    const ip = (await server(id)).addresses["localcloud-net"][0].addr;
+    const action = (body: unknown) => api.call("POST", `/compute/v2.1/servers/${id}/action`, body);
+    assert.equal((await action({ "os-start": null })).status, 409, "cannot start an active server");
+    assert.equal((await action({ "os-stop": null })).status, 202);
+    await waitFor("SHUTOFF", async () => (await server(id)).status === "SHUTOFF");
+    await assert.rejects(ssh(key, "rocky", ip, "true"), /Connection refused/);
+    assert.equal((await action({ "os-start": null })).status, 202);
+    await waitFor("ACTIVE", async () => (await server(id)).status === "ACTIVE");
+    await waitFor("ssh", () => ssh(key, "rocky", ip, "true").then(() => true), 60_000);
+    assert.equal((await action({ reboot: { type: "SOFT" } })).status, 202);
+    await waitFor("ACTIVE after reboot", async () => (await server(id)).status === "ACTIVE");
+    await waitFor("ssh after reboot", () => ssh(key, "rocky", ip, "true").then(() => true), 60_000);
+    const consoleLog = await action({ "os-getConsoleOutput": { length: 50 } });
+    assert.match((consoleLog.json as { output: string }).output, /starting sshd/);
+    await remove(id);
+  });
+
   it("attaches and detaches a volume; the root volume cannot be detached", async () => {
     const v0 = (
       await api.call("POST", api.vol("/volumes"), {
