@@ -622,6 +622,15 @@ export class ComputeService {
     const p = "/compute/v2.1";
     const a = (ctx: Ctx) => auth(ctx);
     const mv = (ctx: Ctx) => parseMicroversion(ctx)[1];
+    const attachmentView = (s: Server, v: Server["volumes"][number], m: number) => ({
+      id: v.volume_id,
+      volumeId: v.volume_id,
+      serverId: s.id,
+      device: v.device,
+      ...(m >= 70 ? { tag: null } : {}),
+      ...(m >= 79 ? { delete_on_termination: v.delete_on_termination } : {}),
+      ...(m >= 89 ? { attachment_id: v.attachment_id, bdm_uuid: v.attachment_id } : {}),
+    });
 
     // flavors
     const flavorList = (ctx: Ctx, detail: boolean): Reply => {
@@ -844,15 +853,6 @@ export class ComputeService {
           volumeAttachments: s.volumes.map((v) => attachmentView(s, v, m)),
         },
       };
-    });
-    const attachmentView = (s: Server, v: Server["volumes"][number], m: number) => ({
-      id: v.volume_id,
-      volumeId: v.volume_id,
-      serverId: s.id,
-      device: v.device,
-      ...(m >= 70 ? { tag: null } : {}),
-      ...(m >= 79 ? { delete_on_termination: v.delete_on_termination } : {}),
-      ...(m >= 89 ? { attachment_id: v.attachment_id, bdm_uuid: v.attachment_id } : {}),
     });
     r.add("compute", "GET", `${p}/servers/:id/os-volume_attachments/:volume`, (ctx) => {
       const s = this.findServer(ctx.params.id, a(ctx));
