@@ -933,6 +933,25 @@ export class ComputeService {
         },
       };
     });
+    r.add("compute", "GET", `${p}/os-availability-zone/detail`, (ctx) => {
+      a(ctx);
+      return {
+        status: 200,
+        body: {
+          availabilityZoneInfo: [
+            {
+              zoneName: "nova",
+              zoneState: { available: true },
+              hosts: {
+                localcloud: {
+                  "nova-compute": { available: true, active: true, updated_at: now() },
+                },
+              },
+            },
+          ],
+        },
+      };
+    });
     r.add("compute", "GET", `${p}/os-availability-zone`, (ctx) => {
       a(ctx);
       return {

@@ -391,6 +391,19 @@ export class NetworkService {
       return { status: 200, body: { extension: e } };
     });
 
+    r.add("network", "GET", `${v}/availability_zones`, (ctx) => {
+      auth(ctx);
+      return {
+        status: 200,
+        body: {
+          availability_zones: [
+            { name: "nova", resource: "network", state: "available" },
+            { name: "nova", resource: "router", state: "available" },
+          ],
+        },
+      };
+    });
+
     // networks
     r.add("network", "GET", `${v}/networks`, (ctx) => {
       const t = auth(ctx);
