@@ -1,8 +1,9 @@
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { finalImageProperties } from "../lib/imageProperties";
+import { OperationClock } from "../lib/intervals";
 import { imageName } from "../lib/naming";
 import { buildStackName } from "../lib/naming";
 import { sshArgv } from "../lib/ansible/command";
@@ -90,14 +91,27 @@ export async function destroyBuildStack(
   stack: Stack,
   ctx: RunnerContext,
   why: string,
+  clock?: OperationClock,
 ): Promise<void> {
   if ((await resourceCount(stack)) > 0) {
     ctx.say(`${why}: destroying build stack ${stack.name}`);
-    await stack.destroy({ onOutput: (out) => relay(out, ctx), color: "never" });
+    await stack.destroy({
+      onOutput: (out) => relay(out, ctx),
+      onEvent: clock ? (event) => timeCloudOperations(event, clock) : undefined,
+      color: "never",
+    });
   }
   await stack.workspace.removeStack(stack.name);
   // The key written for `onError: keep` is useless once its builder is gone.
   fs.rmSync(debugDir(ctx, stack.name), { recursive: true, force: true });
+}
+
+/** Resource operations on the cloud (not tls keys, not the Ansible command) count as waiting on it. */
+function timeCloudOperations(event: EngineEvent, clock: OperationClock): void {
+  const pre = event.resourcePreEvent?.metadata;
+  if (pre) clock.start(pre.urn, pre.type);
+  const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+  if (done) clock.end(done.urn);
 }
 
 function debugDir(ctx: RunnerContext, stackName: string): string {
@@ -155,7 +169,18 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     );
   }
 
-  await time("sourceCheck", () => checkSourceImage(request, ctx));
+  // Time spent waiting on the cloud: its resource operations, the REST calls
+  // below and the wait for the builder's SSH (the VM booting).
+  const cloud = new OperationClock((type) => type.startsWith("openstack:"));
+  const onCloud = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try {
+      return await fn();
+    } finally {
+      cloud.add({ start, end: Date.now() });
+    }
+  };
+  await time("sourceCheck", () => onCloud(() => checkSourceImage(request, ctx)));
 
   const commit = gitCommit(request.appliance.repoRoot);
   const builtAt = now();
@@ -175,7 +200,12 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
       ansibleEnvironment: process.env.PATH ? { PATH: process.env.PATH } : undefined,
     });
   const up = (phase: BuildPhase) =>
-    fresh.up({ program: programFor(phase), onOutput: (out) => relay(out, ctx), color: "never" });
+    fresh.up({
+      program: programFor(phase),
+      onOutput: (out) => relay(out, ctx),
+      onEvent: (event) => timeCloudOperations(event, cloud),
+      color: "never",
+    });
 
   ctx.say(
     `build ${spec.key}: image ${name} from ${request.sourceImageId}, groups ${["builder", ...spec.inventoryGroups].join(",")}`,
@@ -188,41 +218,46 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     await onBuildFailure(fresh, request, ctx, summary);
     throw new Error(`build ${spec.key} failed while provisioning the builder:\n${summary}`);
   }
-  const ansibleSeconds = /Ansible finished for build \S+ in (\d+) s/.exec(provisioned.stdout)?.[1];
-  if (ansibleSeconds) timings.ansible = Number(ansibleSeconds);
   const window = /ANSIBLE_WINDOW=(\d+)-(\d+)/.exec(provisioned.stdout);
   const ansibleWindow = window ? { start: Number(window[1]), end: Number(window[2]) } : undefined;
+  if (ansibleWindow) timings.ansible = (ansibleWindow.end - ansibleWindow.start) / 1000;
+  const sshWait = /SSH_WAIT=(\d+)-(\d+)/.exec(provisioned.stdout);
+  if (sshWait) cloud.add({ start: Number(sshWait[1]), end: Number(sshWait[2]) });
 
   let imageId: string | undefined;
   try {
     await time("stop", () => up("stop"));
     const released = await time("release", () => up("release"));
     const volumeId = String(released.outputs.volumeId?.value ?? "");
-    await time("upload", async () => {
-      await ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000);
-      ctx.say(`uploading volume ${volumeId} to image ${name} (${spec.image.diskFormat})`);
-      imageId = await ctx.volumes.uploadToImage(volumeId, name, spec.image.diskFormat);
-      await ctx.images.waitActive(imageId, spec.image.activeTimeoutMinutes * 60_000, ctx.say);
-    });
-    await time("properties", async () => {
-      const props = finalImageProperties(
-        spec.image.diskFormat,
-        spec.sshUsername,
-        spec.image.metadata,
-        {
-          fingerprint: request.fingerprint,
-          gitCommit: commit,
-          sourceImageId: request.sourceImageId,
-          inventoryGroups: spec.inventoryGroups,
-          builtAt,
-          buildKey: spec.key,
-          stack: request.stack,
-        },
-      );
-      // The upload copies the volume's image metadata, which may include
-      // signature_verified: an image carrying it can't be a source (bug 1823445).
-      await ctx.images.update(imageId!, props, ["signature_verified"], spec.image.visibility);
-    });
+    await time("upload", () =>
+      onCloud(async () => {
+        await ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000);
+        ctx.say(`uploading volume ${volumeId} to image ${name} (${spec.image.diskFormat})`);
+        imageId = await ctx.volumes.uploadToImage(volumeId, name, spec.image.diskFormat);
+        await ctx.images.waitActive(imageId, spec.image.activeTimeoutMinutes * 60_000, ctx.say);
+      }),
+    );
+    await time("properties", () =>
+      onCloud(async () => {
+        const props = finalImageProperties(
+          spec.image.diskFormat,
+          spec.sshUsername,
+          spec.image.metadata,
+          {
+            fingerprint: request.fingerprint,
+            gitCommit: commit,
+            sourceImageId: request.sourceImageId,
+            inventoryGroups: spec.inventoryGroups,
+            builtAt,
+            buildKey: spec.key,
+            stack: request.stack,
+          },
+        );
+        // The upload copies the volume's image metadata, which may include
+        // signature_verified: an image carrying it can't be a source (bug 1823445).
+        await ctx.images.update(imageId!, props, ["signature_verified"], spec.image.visibility);
+      }),
+    );
   } catch (err) {
     const summary = engineFailureSummary(err);
     ctx.say(`build ${spec.key} failed after Ansible:\n${summary}`);
@@ -237,7 +272,8 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     throw new Error(`build ${spec.key} failed after Ansible:\n${summary}`);
   }
 
-  await time("teardown", () => destroyBuildStack(fresh, ctx, "build finished"));
+  await time("teardown", () => destroyBuildStack(fresh, ctx, "build finished", cloud));
+  timings.cloud = cloud.seconds();
   ctx.say(`build ${spec.key}: image ${name} (${imageId}) is active`);
   const result = {
     ...resultFrom(imageId!, name, request, commit, builtAt.toISOString(), timings),

@@ -40,6 +40,7 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
     const { execa } = await loadExeca();
     const result = await execa(file, args, { reject: false, timeout: 30_000, stdin: "ignore" });
     if (result.exitCode === 0) {
+      process.stdout.write(`SSH_WAIT=${started}-${Date.now()}\n`);
       say(`SSH is up after ${Math.round((Date.now() - started) / 1000)} s (${attempts} attempts)`);
       return;
     }

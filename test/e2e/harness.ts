@@ -1,35 +1,17 @@
 /**
- * End-to-end set-up: localcloud, a git copy of the fixture appliance, and a
- * Pulumi project directory whose `main` is this repository, driven through
- * the Automation API with the real engine (tools of `npm run tools`), a file
- * backend and a passphrase. Everything lives in one temporary directory.
+ * End-to-end set-up: the local project of scripts/localProject.ts (localcloud,
+ * a git copy of the fixture appliance, a project whose `main` is this
+ * repository, the real engine) plus what the tests check with: the real
+ * `openstack` CLI, ssh into servers booted from built images, the request log.
  */
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
-import { startLocalCloud, type LocalCloud } from "../../localcloud";
-import { repoRoot, toolsEnv, toolsRoot } from "../../lib/tools";
+import { startLocalProject, type LocalProject } from "../../scripts/localProject";
 import { requireTools } from "../engine/helpers";
 import { makeKey, openstackCli, Osc, ssh, waitFor, type TestKey } from "../localcloud/helpers";
 
-export const NS = "slurm-image-builder";
-
-export interface E2e {
-  dir: string;
-  cloud: LocalCloud;
+export interface E2e extends Omit<LocalProject, "stop"> {
   osc: Osc;
-  appliance: { repoRoot: string; environmentRoot: string };
-  projectDir: string;
-  /** Environment of the engine (and so of the build runner). */
-  env: Record<string, string>;
-  stack(name: string, config: Record<string, unknown>): Promise<Stack>;
-  /** Rewrites a stack's config file (keys without the namespace). */
-  writeConfig(name: string, config: Record<string, unknown>): void;
-  /** Commits a change to the appliance copy. */
-  editAppliance(file: string, content: string): void;
   /** Servers, volumes, keypairs and floating IPs in the staging project. */
   cloudResources(): Promise<{
     servers: string[];
@@ -46,82 +28,14 @@ export interface E2e {
 
 export async function startE2e(label: string): Promise<E2e> {
   requireTools();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${label}-`));
-  const cloud = await startLocalCloud({
-    stateDir: path.join(dir, "cloud"),
-    port: 0,
-    log: () => undefined,
-  });
-
-  const applianceRoot = path.join(dir, "appliance");
-  fs.cpSync(path.join(repoRoot, "test", "fixtures", "appliance"), applianceRoot, {
-    recursive: true,
-  });
-  const git = (...args: string[]) =>
-    execFileSync(
-      "git",
-      ["-C", applianceRoot, "-c", "user.email=e2e@example.org", "-c", "user.name=e2e", ...args],
-      {
-        stdio: "ignore",
-      },
-    );
-  git("init", "-q");
-  git("add", "-A");
-  git("commit", "-qm", "fixture appliance");
-
-  const projectDir = path.join(dir, "project");
-  fs.mkdirSync(projectDir);
-  fs.writeFileSync(
-    path.join(projectDir, "Pulumi.yaml"),
-    stringify({ name: NS, runtime: { name: "nodejs" }, main: repoRoot }),
-  );
-  const backend = path.join(dir, "state");
-  fs.mkdirSync(backend);
-
-  const env: Record<string, string> = {
-    ...toolsEnv(),
-    ...cloud.env(cloud.clouds.staging),
-    PULUMI_BACKEND_URL: `file://${backend}`,
-    PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
-    APPLIANCES_REPO_ROOT: applianceRoot,
-    APPLIANCES_ENVIRONMENT_ROOT: path.join(applianceRoot, "environments", "site"),
-    IMAGE_BUILD_STATE_DIR: path.join(dir, "build-state"),
-  };
+  const project = await startLocalProject({ label: `e2e-${label}` });
+  const { cloud } = project;
   const osc = new Osc(await openstackCli(), cloud.env(cloud.clouds.staging));
-  const pulumiCommand = await PulumiCommand.get({ root: toolsRoot() });
   let key: TestKey | undefined;
 
-  const writeConfig = (name: string, config: Record<string, unknown>) => {
-    const namespaced = Object.fromEntries(
-      Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${NS}:${k}`, v]),
-    );
-    fs.writeFileSync(
-      path.join(projectDir, `Pulumi.${name}.yaml`),
-      stringify({ config: namespaced }),
-    );
-  };
-
   return {
-    dir,
-    cloud,
+    ...project,
     osc,
-    appliance: { repoRoot: applianceRoot, environmentRoot: env.APPLIANCES_ENVIRONMENT_ROOT },
-    projectDir,
-    env,
-    writeConfig,
-    async stack(name, config) {
-      writeConfig(name, config);
-      return LocalWorkspace.createOrSelectStack(
-        { stackName: name, workDir: projectDir },
-        { pulumiCommand, envVars: env },
-      );
-    },
-    editAppliance(file, content) {
-      fs.mkdirSync(path.dirname(path.join(applianceRoot, file)), { recursive: true });
-      fs.writeFileSync(path.join(applianceRoot, file), content);
-      git("add", "-A");
-      git("commit", "-qm", `edit ${file}`);
-    },
     async cloudResources() {
       const names = async (args: string[]) =>
         (await osc.json<{ Name?: string; ID: string }[]>(args)).map((r) => r.Name ?? r.ID);
@@ -183,9 +97,8 @@ export async function startE2e(label: string): Promise<E2e> {
       }
     },
     async stop() {
-      await cloud.stop();
       key?.cleanup();
-      if (!process.env.E2E_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+      await project.stop(!!process.env.E2E_KEEP);
     },
   };
 }

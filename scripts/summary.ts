@@ -1,0 +1,30 @@
+/** The per-build summary the demo and the benchmarks print. */
+export type ImagesOutput = Record<
+  string,
+  {
+    imageId: string;
+    imageName: string;
+    build?: { timings: Record<string, number>; builtAt: string };
+  }
+>;
+
+/** Steps in the order a build runs them (see runner/build.ts). */
+const STEPS = [
+  "sourceCheck",
+  "provision",
+  "ansible",
+  "stop",
+  "release",
+  "upload",
+  "properties",
+  "teardown",
+];
+
+export function formatSummary(images: ImagesOutput): string {
+  const rows = Object.entries(images).map(([key, image]) => {
+    const t = image.build?.timings ?? {};
+    const steps = STEPS.filter((s) => t[s] !== undefined).map((s) => `${s} ${t[s]}s`);
+    return `  ${key}: ${image.imageName} (${image.imageId})\n      ${steps.join(", ") || "no timings (image reused)"}`;
+  });
+  return `Builds (provision includes ansible):\n${rows.join("\n")}`;
+}
