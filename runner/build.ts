@@ -319,7 +319,14 @@ async function checkSourceImage(request: BuildRequest, ctx: RunnerContext): Prom
       ctx.say(
         `source image ${source.id} has signature_verified: removing it (sourceImageSignatureVerified: unset)`,
       );
-      await ctx.images.update(source.id, {}, ["signature_verified"]);
+      try {
+        await ctx.images.update(source.id, {}, ["signature_verified"]);
+      } catch (err) {
+        throw new Error(
+          `source image ${source.name} (${source.id}) has signature_verified and it could not be removed (${err instanceof Error ? err.message : String(err)}). ` +
+            `Only the image's owner or an admin can: ask them to run \`openstack image unset --property signature_verified ${source.id}\`.`,
+        );
+      }
     } else {
       throw new Error(
         `source image ${source.name} (${source.id}) has the property signature_verified, so the cloud cannot make a volume from it (OpenStack bug 1823445). ` +

@@ -5,9 +5,11 @@
  * and nothing of a builder is left in the cloud.
  */
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { waitFor } from "../localcloud/helpers";
 import { collector, startE2e, type E2e } from "./harness";
 
 const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
@@ -57,29 +59,36 @@ describe("end to end: failed builds and recovery", function () {
       "keep",
       build({ onError: "keep" }, { extraVars: { fixture_fail: true } }),
     );
-    const out = collector();
-    await assert.rejects(stack.up({ color: "never", onOutput: out.onOutput }));
-    const left = await e2e.cloudResources();
-    assert.equal(left.servers.length, 1, `servers: ${left.servers}`);
-    assert.equal(left.volumes.length, 1);
-    const sshLine = out.lines.map((l) => l.trim()).find((l) => /(^|\s)ssh -o /.test(l));
-    assert.ok(sshLine, `no ssh command printed:\n${out.lines.slice(-40).join("\n")}`);
-    const argv = sshLine.slice(sshLine.indexOf("ssh -o")).split(" ");
-    const hostname = execFileSync(argv[0], [...argv.slice(1), "hostname"], {
-      encoding: "utf8",
-    }).trim();
-    assert.equal(hostname, left.servers[0]);
+    // Whatever happens below, the kept builder must not outlive this test.
+    const cleanup = async () => {
+      e2e.writeConfig("keep", build({}, { extraVars: { fixture_fail: false } }));
+      await stack.destroy({ color: "never" }).catch(() => undefined);
+    };
+    try {
+      const out = collector();
+      await assert.rejects(stack.up({ color: "never", onOutput: out.onOutput }));
+      const left = await e2e.cloudResources();
+      assert.equal(left.servers.length, 1, `servers: ${left.servers}`);
+      assert.equal(left.volumes.length, 1);
+      const sshLine = out.lines.map((l) => l.trim()).find((l) => /(^|\s)ssh -o /.test(l));
+      assert.ok(sshLine, `no ssh command printed:\n${out.lines.slice(-40).join("\n")}`);
+      const argv = sshLine.slice(sshLine.indexOf("ssh -o")).split(" ");
+      // Asynchronously: localcloud runs in this process and must keep serving.
+      const { stdout } = await promisify(execFile)(argv[0], [...argv.slice(1), "hostname"]);
+      assert.equal(stdout.trim(), left.servers[0]);
 
-    e2e.writeConfig("keep", build({ onError: "keep" }, { extraVars: { fixture_fail: false } }));
-    const fixed = collector();
-    const result = await stack.up({ color: "never", onOutput: fixed.onOutput });
-    assert.equal(result.summary.result, "succeeded");
-    assert.ok(fixed.lines.some((l) => l.includes("leftovers of an earlier build found")));
-    assert.deepEqual(await e2e.cloudResources(), NOTHING);
-    const keyFile = argv[argv.indexOf("-i") + 1];
-    assert.ok(!fs.existsSync(keyFile), `debug key ${keyFile} left behind`);
-    assert.ok(!fs.existsSync(path.dirname(keyFile)));
-    await stack.destroy({ color: "never" });
+      e2e.writeConfig("keep", build({ onError: "keep" }, { extraVars: { fixture_fail: false } }));
+      const fixed = collector();
+      const result = await stack.up({ color: "never", onOutput: fixed.onOutput });
+      assert.equal(result.summary.result, "succeeded");
+      assert.ok(fixed.lines.some((l) => l.includes("leftovers of an earlier build found")));
+      assert.deepEqual(await e2e.cloudResources(), NOTHING);
+      const keyFile = argv[argv.indexOf("-i") + 1];
+      assert.ok(!fs.existsSync(keyFile), `debug key ${keyFile} left behind`);
+      assert.ok(!fs.existsSync(path.dirname(keyFile)));
+    } finally {
+      await cleanup();
+    }
   });
 
   it("a 500 from Cinder's upload ends in a clear error, nothing leaked; a re-run succeeds", async () => {
@@ -124,9 +133,45 @@ describe("end to end: failed builds and recovery", function () {
   });
 
   it("a source image with signature_verified: an error with the fix before anything is created, or unset when configured", async () => {
-    const base = e2e.cloud.baseImageId!;
+    // A source image of this project (like a site's own upload), so it may be changed.
+    const volume = await e2e.osc.json<{ id: string }>([
+      "volume",
+      "create",
+      "--image",
+      e2e.cloud.baseImageId!,
+      "--size",
+      "1",
+      "sig-src",
+    ]);
+    await waitFor(
+      "volume available",
+      async () =>
+        (await e2e.osc.json<{ status: string }>(["volume", "show", volume.id])).status ===
+        "available",
+    );
+    const upload = await e2e.osc.json<{ image_id: string }>([
+      "image",
+      "create",
+      "--volume",
+      volume.id,
+      "--disk-format",
+      "raw",
+      "site-source",
+    ]);
+    const base = upload.image_id;
+    await waitFor(
+      "image active",
+      async () =>
+        (await e2e.osc.json<{ status: string }>(["image", "show", base])).status === "active",
+    );
+    await e2e.osc.run(["volume", "delete", volume.id]);
+    await e2e.osc.run(["image", "unset", "--property", "signature_verified", base]);
     e2e.cloud.faults.signatureVerified(base);
-    const stack = await e2e.stack("signature", build());
+    const withSource = (extra: Record<string, unknown> = {}) => ({
+      ...build(extra),
+      builds: { fat: { sourceImage: base, inventoryGroups: "fatimage" } },
+    });
+    const stack = await e2e.stack("signature", withSource());
     e2e.cloud.clearRequests();
     await assert.rejects(stack.up({ color: "never" }), (err: Error) => {
       assert.match(err.message, /has the property signature_verified/);
@@ -135,7 +180,7 @@ describe("end to end: failed builds and recovery", function () {
     });
     assert.deepEqual(e2e.mutatingRequests(), [], "something was created before the check");
 
-    e2e.writeConfig("signature", build({ sourceImageSignatureVerified: "unset" }));
+    e2e.writeConfig("signature", withSource({ sourceImageSignatureVerified: "unset" }));
     const result = await stack.up({ color: "never" });
     assert.equal(result.summary.result, "succeeded");
     const props = (
