@@ -5,7 +5,6 @@
  * fixture appliance), prints the outputs and a per-build summary, and stops
  * localcloud. `--keep` leaves everything running and says how to use it.
  */
-import { execa } from "execa";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -20,6 +19,7 @@ async function main(): Promise<void> {
   const started = Date.now();
 
   say("making sure the tools are there (npm run tools)");
+  const { execa } = await import("execa"); // ESM-only; this script is CommonJS
   await execa("npx", ["tsx", path.join(repoRoot, "scripts", "tools.ts")], {
     stdio: ["ignore", "ignore", "inherit"],
     cwd: repoRoot,

@@ -26,5 +26,5 @@ export function formatSummary(images: ImagesOutput): string {
     const steps = STEPS.filter((s) => t[s] !== undefined).map((s) => `${s} ${t[s]}s`);
     return `  ${key}: ${image.imageName} (${image.imageId})\n      ${steps.join(", ") || "no timings (image reused)"}`;
   });
-  return `Builds (provision includes ansible):\n${rows.join("\n")}`;
+  return `Builds, seconds per step (provision includes ansible; cloud = time waiting on the cloud):\n${rows.join("\n")}`;
 }
