@@ -23,9 +23,8 @@ export interface BuilderVmArgs {
   userData?: string;
   metadata: Record<string, string>;
   floatingIp?: { network: string } | { address: string };
-  /** False once the server has been stopped and released: only the volume stays. */
+  /** False once the build is done: the server goes (stopped first), the volume stays. */
   withServer: boolean;
-  powerState: "active" | "shutoff";
 }
 
 /**
@@ -68,7 +67,8 @@ export class BuilderVm extends pulumi.ComponentResource {
           keyPair: args.keypairName,
           userData: args.userData,
           metadata: args.metadata,
-          powerState: args.powerState,
+          // Packer stops the builder before deleting it: a clean shutdown
+          // flushes the file system that becomes the image.
           stopBeforeDestroy: true,
           blockDevices: [
             {

@@ -57,8 +57,6 @@ export async function openBuildStack(request: BuildRequest): Promise<Stack> {
       envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
     },
   );
-  // Octavia is the only load balancer API left; saying so silences the provider's lbaas warning.
-  await stack.setConfig("openstack:useOctavia", { value: "true" });
   return stack;
 }
 
@@ -92,6 +90,7 @@ export async function destroyBuildStack(
   ctx: RunnerContext,
   why: string,
   clock?: OperationClock,
+  removeStack = true,
 ): Promise<void> {
   if ((await resourceCount(stack)) > 0) {
     ctx.say(`${why}: destroying build stack ${stack.name}`);
@@ -101,6 +100,7 @@ export async function destroyBuildStack(
       color: "never",
     });
   }
+  if (!removeStack) return;
   await stack.workspace.removeStack(stack.name);
   // The key written for `onError: keep` is useless once its builder is gone.
   fs.rmSync(debugDir(ctx, stack.name), { recursive: true, force: true });
@@ -149,11 +149,16 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   );
 
   const stack = await openBuildStack(request);
-  await destroyBuildStack(stack, ctx, "leftovers of an earlier build found").catch(
-    (err: unknown) => {
-      throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
-    },
-  );
+  // Reused for this build: one stack per build key, emptied first.
+  await destroyBuildStack(
+    stack,
+    ctx,
+    "leftovers of an earlier build found",
+    undefined,
+    !!already,
+  ).catch((err: unknown) => {
+    throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
+  });
 
   if (already) {
     ctx.say(
@@ -191,7 +196,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     request.stack,
     `${spec.key}-${builtAt.toISOString().replace(/[:.]/g, "")}.log`,
   );
-  const fresh = await openBuildStack(request);
+  const fresh = stack;
   const programFor = (phase: BuildPhase) =>
     builderProgram(request, phase, {
       projectRoot: ctx.projectRoot,
@@ -226,7 +231,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
 
   let imageId: string | undefined;
   try {
-    await time("stop", () => up("stop"));
+    // The server is stopped, then deleted (stopBeforeDestroy); the volume stays.
     const released = await time("release", () => up("release"));
     const volumeId = String(released.outputs.volumeId?.value ?? "");
     await time("upload", () =>

@@ -8,10 +8,11 @@ import type { BuildRequest } from "./request";
 
 /**
  * The phases of a build stack, in order. Each is one `pulumi up` of the same
- * program: the engine stops, then deletes the server between them, keeping
- * the volume for the upload; `destroy` removes the rest.
+ * program: `release` drops the server, which the provider stops and then
+ * deletes (stopBeforeDestroy), keeping the volume for the upload; `destroy`
+ * removes the rest.
  */
-export type BuildPhase = "provision" | "stop" | "release";
+export type BuildPhase = "provision" | "release";
 
 export interface BuilderProgramOptions {
   projectRoot: string;
@@ -50,10 +51,9 @@ export function builderProgram(
       userData: builderUserData(spec.sshDebugPublicKey),
       metadata: BUILDER_METADATA,
       floatingIp: spec.floatingIp,
-      withServer: phase !== "release",
-      powerState: phase === "provision" ? "active" : "shutoff",
+      withServer: phase === "provision",
     });
-    if (phase !== "release" && vm.address) {
+    if (phase === "provision" && vm.address) {
       new AnsibleProvision(
         "ansible",
         {

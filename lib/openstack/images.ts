@@ -103,6 +103,7 @@ export class ImageService {
   ): Promise<GlanceImage> {
     const started = Date.now();
     let lastReport = 0;
+    let polls = 0;
     for (;;) {
       const image = await this.get(id);
       const status = image?.status ?? "missing";
@@ -120,7 +121,9 @@ export class ImageService {
         lastReport = Date.now();
         progress(`image ${id} is ${status} (${Math.round(elapsed / 1000)} s)`);
       }
-      await new Promise((r) => setTimeout(r, Math.min(intervalMs, timeoutMs - elapsed)));
+      // Poll fast at first (small images are quick), then every intervalMs.
+      const pause = Math.min(intervalMs, 500 * 2 ** Math.min(polls++, 4));
+      await new Promise((r) => setTimeout(r, Math.min(pause, timeoutMs - elapsed)));
     }
   }
 }
@@ -160,7 +163,7 @@ export class VolumeService {
       }
       if (Date.now() - started > timeoutMs)
         throw new Error(`volume ${id} still ${volume.status} after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, 1000));
     }
   }
 

@@ -206,7 +206,6 @@ describe("components (Pulumi mocks)", () => {
       assert.deepEqual(server.inputs.metadata, { ansible_init_disable: "true" });
       assert.equal(server.inputs.flavorName, "general.v1.small");
       assert.deepEqual(server.inputs.networks, [{ name: "net" }]);
-      assert.equal(server.inputs.powerState, "active");
       assert.match(
         String(server.inputs.userData),
         /^#cloud-config\nssh_authorized_keys:\n {2}- "ssh-ed25519 AAAAdebug me"/,
@@ -261,10 +260,10 @@ describe("components (Pulumi mocks)", () => {
       );
     });
 
-    it("stop keeps the server but shut off; release drops server and Ansible, keeps the volume", async () => {
-      await builderProgram(request(), "stop", opts)();
+    it("the server is stopped before it is deleted; release drops server and Ansible, keeps the volume", async () => {
+      await builderProgram(request(), "provision", opts)();
       await settled();
-      assert.equal(byType("openstack:compute/instance:Instance")[0].inputs.powerState, "shutoff");
+      assert.equal(byType("openstack:compute/instance:Instance")[0].inputs.stopBeforeDestroy, true);
       recorded.length = 0;
       const outputs = await builderProgram(request(), "release", opts)();
       await settled();
