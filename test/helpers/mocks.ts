@@ -61,8 +61,7 @@ export function installMocks(
         if (args.type === "openstack:networking/floatingIp:FloatingIp")
           state.address = "192.0.2.50";
         if (args.type === "tls:index/privateKey:PrivateKey") {
-          state.privateKeyOpenssh =
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nmock\n-----END OPENSSH PRIVATE KEY-----\n";
+          state.privateKeyOpenssh = "mock-openssh-private-key\n";
           state.publicKeyOpenssh = "ssh-rsa AAAAmock";
         }
         return {

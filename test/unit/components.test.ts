@@ -242,11 +242,11 @@ describe("components (Pulumi mocks)", () => {
       assert.equal(spec.address, "10.0.0.1");
       assert.deepEqual(spec.inventoryGroups, ["fatimage"]);
       assert.equal(spec.sshUser, "rocky");
-      assert.match(env.BUILDER_SSH_PRIVATE_KEY, /OPENSSH PRIVATE KEY/);
+      assert.equal(env.BUILDER_SSH_PRIVATE_KEY, "mock-openssh-private-key\n");
       assert.equal(env.ANSIBLE_VAULT_PASSWORD, "vault-secret-xyz");
       const { environment: _e, ...rest } = ansible.inputs;
       void _e;
-      assert.ok(!JSON.stringify(rest).includes("PRIVATE KEY"));
+      assert.ok(!JSON.stringify(rest).includes("mock-openssh-private-key"));
       assert.ok(!JSON.stringify(rest).includes("vault-secret-xyz"));
       assert.ok(
         await pulumi.isSecret(outputs.privateKey as pulumi.Output<string>),
