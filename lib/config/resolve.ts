@@ -124,12 +124,7 @@ export function resolveStackConfig(
     appliance: {
       repoRoot: appliance.repoRoot!,
       environmentRoot: appliance.environmentRoot!,
-      fingerprintPaths: fingerprintPaths(
-        config,
-        appliance.repoRoot!,
-        appliance.environmentRoot!,
-        ctx,
-      ),
+      fingerprintPaths: fingerprintPaths(config, appliance.repoRoot!, appliance.environmentRoot!),
     },
     builds,
     defaultBuild,
@@ -484,7 +479,6 @@ function fingerprintPaths(
   config: RawStackConfig,
   repoRoot: string,
   environmentRoot: string,
-  ctx: ResolveContext,
 ): string[] {
   if (config.fingerprintPaths) return config.fingerprintPaths.map((p) => path.resolve(repoRoot, p));
   // Ansible reads the playbooks and roles, the requirements, and the environments
@@ -499,6 +493,5 @@ function fingerprintPaths(
     environmentRoot,
     ...environments,
   ];
-  void ctx;
   return [...new Set(paths)].filter((p) => fs.existsSync(p)).sort();
 }
