@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, relative, resolve } from "node:path";
+import { delimiter, join, relative, resolve, sep } from "node:path";
 
 /** The clone this module belongs to (package.json, package-lock.json, tools/). */
 export const repoRoot = resolve(__dirname, "..");
@@ -72,7 +72,11 @@ export function toolsKey(root: string = repoRoot): string {
   if (cached) return cached;
   const versions = toolVersions(root);
   const hash = createHash("sha256").update(JSON.stringify(versions));
+  // The consumer tools' modules are keyed by consumerToolsKey, not here: adding
+  // or changing them must not rebuild the Pulumi set.
+  const consumerDirs = CONSUMER_MODULES.map((m) => join(root, "tools", "go", m) + sep);
   for (const f of filesUnder(join(root, "tools", "go"))) {
+    if (consumerDirs.some((d) => f.startsWith(d))) continue;
     hash.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
   }
   const key = `pulumi-${versions.pulumi}-${hash.digest("hex").slice(0, 12)}`;
@@ -116,11 +120,181 @@ export function toolsEnv(
   };
 }
 
-/** Absolute path of a program in the tools' bin/ (e.g. `toolPath("pulumi")`). */
+/**
+ * Absolute path of a program in the tools' bin/ (e.g. `toolPath("pulumi")`,
+ * `toolPath("ansible-playbook")`); `tofu` and `actionlint` are in the consumer
+ * tools' bin/ (see {@link consumerToolsRoot}).
+ */
 export function toolPath(
   name: string,
   root: string = repoRoot,
   env: NodeJS.ProcessEnv = process.env,
 ): string {
+  if ((CONSUMER_PROGRAMS as readonly string[]).includes(name))
+    return join(consumerToolsRoot(root, env), "bin", name);
   return join(toolsRoot(root, env), "bin", name);
+}
+
+// ---------------------------------------------------------------------------
+// Consumer tools: OpenTofu, the OpenStack provider for it, actionlint. They
+// check what consumes the built images (the appliance's OpenTofu configuration)
+// and the CI workflows, and live in a set of their own beside the Pulumi set.
+
+/** Programs of the consumer tools' bin/. */
+export const CONSUMER_PROGRAMS = ["tofu", "actionlint"] as const;
+export type ConsumerProgram = (typeof CONSUMER_PROGRAMS)[number];
+
+/** Our Go modules under tools/go that the consumer tools are built from. */
+export const CONSUMER_MODULES = ["tofu", "terraform-provider-openstack", "actionlint"] as const;
+export type ConsumerModule = (typeof CONSUMER_MODULES)[number];
+
+/** The upstream module each consumer tool is built from (required by tools/go/<name>/go.mod). */
+export const CONSUMER_UPSTREAM: Record<ConsumerModule, string> = {
+  tofu: "github.com/opentofu/opentofu",
+  "terraform-provider-openstack":
+    "github.com/terraform-provider-openstack/terraform-provider-openstack/v3",
+  actionlint: "github.com/rhysd/actionlint",
+};
+
+/** Where OpenTofu finds the OpenStack provider: `<registry host>/<namespace>/<type>`. */
+export const TOFU_OPENSTACK_PROVIDER =
+  "registry.opentofu.org/terraform-provider-openstack/openstack";
+
+/** Versions of the consumer tools (without a leading v), from tools/go/<name>/go.mod. */
+export type ConsumerToolVersions = Record<ConsumerModule, string>;
+
+/** Reads the version of `module` that `tools/go/<dir>/go.mod` requires. */
+function goModRequire(root: string, dir: string, module: string): string {
+  const file = join(root, "tools", "go", dir, "go.mod");
+  const text = readFileSync(file, "utf8");
+  const quoted = module.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`^\\s*(?:require\\s+)?${quoted}\\s+v(\\S+)`, "m").exec(text);
+  if (!m) throw new Error(`${file} does not require ${module}`);
+  return m[1];
+}
+
+/** The consumer tools' versions, read from the go.mod files under tools/go. */
+export function consumerToolVersions(root: string = repoRoot): ConsumerToolVersions {
+  const out = {} as ConsumerToolVersions;
+  for (const m of CONSUMER_MODULES) out[m] = goModRequire(root, m, CONSUMER_UPSTREAM[m]);
+  return out;
+}
+
+const consumerKeys = new Map<string, string>();
+
+/**
+ * Name of the consumer tools' cache directory: `consumers-<hash>`, the hash
+ * covering their versions and the files of tools/go/{tofu,
+ * terraform-provider-openstack,actionlint} only (never the Pulumi set's).
+ */
+export function consumerToolsKey(root: string = repoRoot): string {
+  const cached = consumerKeys.get(root);
+  if (cached) return cached;
+  const hash = createHash("sha256").update(JSON.stringify(consumerToolVersions(root)));
+  for (const m of CONSUMER_MODULES) {
+    for (const f of filesUnder(join(root, "tools", "go", m))) {
+      hash.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
+    }
+  }
+  const key = `consumers-${hash.digest("hex").slice(0, 12)}`;
+  consumerKeys.set(root, key);
+  return key;
+}
+
+/**
+ * The consumer tools' cache directory: `$SLURM_IMAGE_BUILDER_TOOLS_DIR/consumers`
+ * if that variable is set, else
+ * `${XDG_CACHE_HOME:-~/.cache}/slurm-image-builder/tools/<consumerToolsKey>`.
+ * Layout: `bin/` (tofu, actionlint), `tofu-mirror/` (the provider in
+ * OpenTofu's unpacked filesystem-mirror layout), `tofu.rc` (the CLI
+ * configuration), `logs/`.
+ */
+export function consumerToolsRoot(
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (env.SLURM_IMAGE_BUILDER_TOOLS_DIR)
+    return join(resolve(env.SLURM_IMAGE_BUILDER_TOOLS_DIR), "consumers");
+  const cache = env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(cache, "slurm-image-builder", "tools", consumerToolsKey(root));
+}
+
+/** OpenTofu's name for this machine's platform (`linux_amd64`, `linux_arm64`, ...). */
+export function tofuPlatform(): string {
+  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" };
+  return `${process.platform}_${arch[process.arch] ?? process.arch}`;
+}
+
+/** The filesystem mirror that `tofu init` installs the OpenStack provider from. */
+export function tofuMirrorDir(root: string = repoRoot, env: NodeJS.ProcessEnv = process.env) {
+  return join(consumerToolsRoot(root, env), "tofu-mirror");
+}
+
+/**
+ * The OpenStack provider's binary inside the mirror:
+ * `<mirror>/registry.opentofu.org/terraform-provider-openstack/openstack/<version>/<os>_<arch>/terraform-provider-openstack_v<version>`.
+ */
+export function tofuProviderPath(
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const v = consumerToolVersions(root)["terraform-provider-openstack"];
+  return join(
+    tofuMirrorDir(root, env),
+    ...TOFU_OPENSTACK_PROVIDER.split("/"),
+    v,
+    tofuPlatform(),
+    `terraform-provider-openstack_v${v}`,
+  );
+}
+
+/** The OpenTofu CLI configuration file (`TF_CLI_CONFIG_FILE`) that `npm run tools` writes. */
+export function tofuCliConfigPath(
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return join(consumerToolsRoot(root, env), "tofu.rc");
+}
+
+/**
+ * Text of the OpenTofu CLI configuration: the OpenStack provider comes from the
+ * filesystem mirror (and never from the registry); other providers would
+ * still be installed directly, where a registry is reachable.
+ */
+export function tofuCliConfig(mirrorDir: string): string {
+  const ns = TOFU_OPENSTACK_PROVIDER.split("/").slice(0, 2).join("/");
+  return [
+    "# Written by `npm run tools` (scripts/tools.ts); see docs/tools.md.",
+    "disable_checkpoint = true",
+    "",
+    "provider_installation {",
+    "  filesystem_mirror {",
+    `    path    = ${JSON.stringify(mirrorDir)}`,
+    `    include = [${JSON.stringify(`${ns}/*`)}]`,
+    "  }",
+    "  direct {",
+    `    exclude = [${JSON.stringify(`${ns}/*`)}]`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Environment for running `tofu` offline with the provider from the mirror:
+ * `TF_CLI_CONFIG_FILE` (the CLI configuration above), `TF_IN_AUTOMATION=1`
+ * (no "next step" hints), `TF_INPUT=0` (never prompt), `CHECKPOINT_DISABLE=1`
+ * (no version check). Returns only these; merge them over `process.env`
+ * (plus `OS_CLOUD`/`OS_CLIENT_CONFIG_FILE` for the provider) yourself.
+ */
+export function tofuEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  root: string = repoRoot,
+): Record<string, string> {
+  return {
+    TF_CLI_CONFIG_FILE: tofuCliConfigPath(root, env),
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    CHECKPOINT_DISABLE: "1",
+  };
 }

@@ -4,9 +4,13 @@
  * CLI available in a cache directory outside the clone (see lib/tools.ts for
  * where), building the Go programs from tools/go with `go build` and the
  * Python ones into a venv. Idempotent: what is there is not built again.
+ * Beside that set, in a cache directory of their own, the consumer tools:
+ * OpenTofu (`tofu`), the OpenStack provider for it (in a filesystem mirror,
+ * with a CLI configuration that installs it from there) and actionlint.
  *
  *   npm run tools                  build/install what is missing, print the PATH
- *   eval "$(npm run -s tools -- --env)"   same, then export PATH, PULUMI_HOME, ...
+ *   eval "$(npm run -s tools -- --env)"   same, then export PATH, PULUMI_HOME,
+ *                                  TF_CLI_CONFIG_FILE, ...
  *   npm run tools -- --check       list each tool with version and path; exit 1
  *                                  naming what is missing (builds nothing)
  *
@@ -22,8 +26,23 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
-import { repoRoot, toolsEnv, toolsRoot, toolVersions, type ToolVersions } from "../lib/tools";
+import { dirname, join } from "node:path";
+import {
+  consumerToolsRoot,
+  consumerToolVersions,
+  repoRoot,
+  tofuCliConfig,
+  tofuCliConfigPath,
+  tofuEnv,
+  tofuMirrorDir,
+  tofuProviderPath,
+  toolPath,
+  toolsEnv,
+  toolsRoot,
+  toolVersions,
+  type ConsumerToolVersions,
+  type ToolVersions,
+} from "../lib/tools";
 
 type Execa = typeof import("execa").execa;
 
@@ -47,14 +66,19 @@ const PYTHON_PROGRAMS = [
 interface GoProgram {
   /** Output file name. */
   name: string;
+  /** Version reported in progress messages. */
+  version: string;
   /** Our Go module under tools/go. */
   module: string;
   /** Package to build, from within that module. */
   pkg: string;
   /** -X settings (variable → value) so that the program reports its version. */
   versionVars: Record<string, string>;
-  /** bin/ (on PATH) or providers/ (installed as engine plugins). */
-  dir: "bin" | "providers";
+  /**
+   * Directory of the output, relative to the set's cache directory: bin/ (on
+   * PATH), providers/ (installed as engine plugins) or the OpenTofu mirror.
+   */
+  dir: string;
 }
 
 function goPrograms(v: ToolVersions): GoProgram[] {
@@ -63,6 +87,7 @@ function goPrograms(v: ToolVersions): GoProgram[] {
       name: "pulumi",
       module: "pulumi",
       pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+      version: `v${v.pulumi}`,
       versionVars: { "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version": `v${v.pulumi}` },
       dir: "bin",
     },
@@ -70,6 +95,7 @@ function goPrograms(v: ToolVersions): GoProgram[] {
       name: "pulumi-language-nodejs",
       module: "language-nodejs",
       pkg: ".",
+      version: v.pulumi,
       versionVars: { "main.version": v.pulumi },
       dir: "bin",
     },
@@ -77,9 +103,48 @@ function goPrograms(v: ToolVersions): GoProgram[] {
       name: `pulumi-resource-${p}`,
       module: p,
       pkg: ".",
+      version: v.plugins[p],
       versionVars: { "main.version": v.plugins[p] },
       dir: "providers",
     })),
+  ];
+}
+
+/** The consumer tools' Go programs; `dir` is relative to consumerToolsRoot(). */
+function consumerPrograms(cv: ConsumerToolVersions): GoProgram[] {
+  const cdir = consumerToolsRoot();
+  const provider = tofuProviderPath();
+  return [
+    {
+      name: "tofu",
+      module: "tofu",
+      pkg: "github.com/opentofu/opentofu/cmd/tofu",
+      version: cv.tofu,
+      // The version comes from the module's embedded VERSION file; dev=no drops "-dev".
+      versionVars: { "github.com/opentofu/opentofu/version.dev": "no" },
+      dir: "bin",
+    },
+    {
+      name: "actionlint",
+      module: "actionlint",
+      pkg: "github.com/rhysd/actionlint/cmd/actionlint",
+      version: cv.actionlint,
+      versionVars: {
+        "github.com/rhysd/actionlint.version": cv.actionlint,
+      },
+      dir: "bin",
+    },
+    {
+      name: `terraform-provider-openstack_v${cv["terraform-provider-openstack"]}`,
+      module: "terraform-provider-openstack",
+      pkg: "github.com/terraform-provider-openstack/terraform-provider-openstack/v3",
+      version: cv["terraform-provider-openstack"],
+      versionVars: {
+        "github.com/terraform-provider-openstack/terraform-provider-openstack/v3/openstack.version":
+          cv["terraform-provider-openstack"],
+      },
+      dir: dirname(provider).slice(cdir.length + 1),
+    },
   ];
 }
 
@@ -129,6 +194,7 @@ function pluginPath(pulumiHome: string, name: Plugin, version: string): string {
 async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void> {
   const out = join(dir, prog.dir, prog.name);
   if (existsSync(out)) return;
+  mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp`;
   const ldflags = [
     "-s",
@@ -137,7 +203,7 @@ async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void
   ].join(" ");
   await longStep(
     execa,
-    `building ${prog.name} ${Object.values(prog.versionVars)[0]} (go build: minutes, up to ~8 on 2 cores)`,
+    `building ${prog.name} ${prog.version} (go build: minutes, up to ~8 on 2 cores)`,
     join(dir, "logs", `${prog.name}.log`),
     "go",
     ["build", "-trimpath", "-ldflags", ldflags, "-o", tmp, prog.pkg],
@@ -200,6 +266,32 @@ async function installPython(execa: Execa, dir: string, v: ToolVersions): Promis
   }
 }
 
+async function requireGo(execa: Execa, what: string): Promise<void> {
+  try {
+    await execa("go", ["version"], { stdin: "ignore" });
+  } catch {
+    throw new Error(`\`go\` is not on PATH: ${what} built with the Go toolchain (1.26.6 or newer)`);
+  }
+}
+
+/** Builds the consumer tools into their own cache directory and writes the OpenTofu CLI config. */
+async function ensureConsumers(execa: Execa): Promise<void> {
+  const dir = consumerToolsRoot();
+  for (const sub of ["bin", "logs"]) mkdirSync(join(dir, sub), { recursive: true });
+  log(`cache ${dir} (OpenTofu, its OpenStack provider, actionlint)`);
+  const programs = consumerPrograms(consumerToolVersions());
+  if (programs.some((p) => !existsSync(join(dir, p.dir, p.name))))
+    await requireGo(execa, "tofu, terraform-provider-openstack and actionlint are");
+  for (const prog of programs) await buildGo(execa, dir, prog);
+  const rc = tofuCliConfigPath();
+  const text = tofuCliConfig(tofuMirrorDir());
+  if (!existsSync(rc) || readFileSync(rc, "utf8") !== text) {
+    writeFileSync(`${rc}.tmp`, text);
+    renameSync(`${rc}.tmp`, rc);
+    log(`wrote the OpenTofu CLI configuration ${rc}`);
+  }
+}
+
 async function ensure(execa: Execa): Promise<void> {
   const v = toolVersions();
   const dir = toolsRoot();
@@ -209,15 +301,8 @@ async function ensure(execa: Execa): Promise<void> {
   const start = Date.now();
   log(`cache ${dir}`);
   const programs = goPrograms(v);
-  if (programs.some((p) => !existsSync(join(dir, p.dir, p.name)))) {
-    try {
-      await execa("go", ["version"], { stdin: "ignore" });
-    } catch {
-      throw new Error(
-        "`go` is not on PATH: the Pulumi programs are built with the Go toolchain (1.25 or newer)",
-      );
-    }
-  }
+  if (programs.some((p) => !existsSync(join(dir, p.dir, p.name))))
+    await requireGo(execa, "the Pulumi programs are");
   for (const prog of programs) await buildGo(execa, dir, prog);
   for (const p of PLUGINS)
     await installPlugin(
@@ -228,6 +313,7 @@ async function ensure(execa: Execa): Promise<void> {
       v.plugins[p],
     );
   await installPython(execa, dir, v);
+  await ensureConsumers(execa);
   log(`all tools present (${elapsed(start)})`);
 }
 
@@ -257,13 +343,28 @@ async function check(execa: Execa): Promise<CheckRow[]> {
     const r = await execa(file, args, { env, reject: false, stdin: "ignore", timeout: 60_000 });
     return r.exitCode === 0 ? parse(String(r.stdout)) : undefined;
   };
-  const [pulumi, langhost, plugins, ansible, openstack] = await Promise.all([
+  const cv = consumerToolVersions();
+  const providerBin = tofuProviderPath();
+  const [pulumi, langhost, plugins, ansible, openstack, tofu, actionlint] = await Promise.all([
     probe(bin("pulumi"), ["version"], (o) => o.trim().replace(/^v/, "")),
     probe(bin("pulumi-language-nodejs"), ["-version"], (o) => o.trim()),
     probe(bin("pulumi"), ["plugin", "ls", "--json"], (o) => o),
     probe(bin("ansible"), ["--version"], (o) => /core ([0-9.]+)/.exec(o)?.[1]),
     probe(bin("openstack"), ["--version"], (o) => /([0-9][0-9.]*)/.exec(o)?.[1]),
+    probe(toolPath("tofu"), ["version", "-json"], (o) => {
+      const j = JSON.parse(o) as { terraform_version?: string };
+      return j.terraform_version;
+    }),
+    probe(toolPath("actionlint"), ["-version"], (o) => o.split("\n")[0].trim()),
   ]);
+  // The provider is a plugin (it cannot report its version when run): its
+  // version is that of the mirror directory it sits in, and it counts only
+  // when the CLI configuration points OpenTofu at that mirror.
+  const rc = tofuCliConfigPath();
+  const providerOk =
+    existsSync(providerBin) &&
+    existsSync(rc) &&
+    readFileSync(rc, "utf8") === tofuCliConfig(tofuMirrorDir());
   const installed: { name: string; kind: string; version: string }[] = plugins
     ? JSON.parse(plugins)
     : [];
@@ -295,6 +396,14 @@ async function check(execa: Execa): Promise<CheckRow[]> {
       got: openstack,
       path: bin("openstack"),
     },
+    { tool: "tofu", want: cv.tofu, got: tofu, path: toolPath("tofu") },
+    {
+      tool: "terraform-provider-openstack",
+      want: cv["terraform-provider-openstack"],
+      got: providerOk ? cv["terraform-provider-openstack"] : undefined,
+      path: providerBin,
+    },
+    { tool: "actionlint", want: cv.actionlint, got: actionlint, path: toolPath("actionlint") },
   ];
   const width = Math.max(...rows.map((r) => r.tool.length));
   for (const r of rows) {
@@ -324,20 +433,23 @@ async function main(): Promise<void> {
   await ensure(execa);
   const env = toolsEnv();
   const bin = join(toolsRoot(), "bin");
+  const cbin = join(consumerToolsRoot(), "bin");
+  const path = `${bin}:${cbin}`;
   if (args.includes("--env")) {
-    // PATH is left for the shell to expand, so that eval adds only bin/.
-    process.stdout.write(`export PATH=${shellQuote(bin)}":$PATH"\n`);
-    for (const [k, val] of Object.entries(env)) {
+    // PATH is left for the shell to expand, so that eval adds only the bin/ directories.
+    process.stdout.write(`export PATH=${shellQuote(path)}":$PATH"\n`);
+    for (const [k, val] of Object.entries({ ...env, ...tofuEnv() })) {
       if (k !== "PATH") process.stdout.write(`export ${k}=${shellQuote(val)}\n`);
     }
     return;
   }
   process.stdout.write(
     [
-      `Tools are in ${toolsRoot()}.`,
+      `Tools are in ${toolsRoot()}; tofu, its OpenStack provider and actionlint in ${consumerToolsRoot()}.`,
       `Use them in this shell with: eval "$(npm run -s tools -- --env)"`,
-      `(that sets PATH, PULUMI_HOME=${env.PULUMI_HOME}, PULUMI_SKIP_UPDATE_CHECK and PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION)`,
-      `PATH=${bin}:$PATH`,
+      `(that sets PATH, PULUMI_HOME=${env.PULUMI_HOME}, PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION,`,
+      ` TF_CLI_CONFIG_FILE=${tofuCliConfigPath()}, TF_IN_AUTOMATION, TF_INPUT and CHECKPOINT_DISABLE)`,
+      `PATH=${path}:$PATH`,
       "",
     ].join("\n"),
   );
