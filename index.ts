@@ -1,25 +1,89 @@
 /**
- * Slurm appliance images on OpenStack: reads the stack config once, builds
- * every image through the ImageSet component, exports what the cluster's
- * OpenTofu reads. See README.md for the configuration reference.
+ * Slurm appliance images on OpenStack. A stack either builds images (staging:
+ * the ImageSet component) or promotes images another stack built and tested
+ * (production: one ImagePromotion per pinned key). Both export the same
+ * outputs, which the cluster's OpenTofu reads (`npm run tfvars`).
+ * See README.md for the configuration reference.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackSettings, runnerCloudEnvironment } from "./lib/config/load";
+import { asRunError, loadStackPlan, runnerCloudEnvironment } from "./lib/config/load";
+import type { PromotionSettings } from "./lib/config/promotion";
+import type { StackSettings } from "./lib/config/types";
+import { checkPins } from "./lib/promotion";
 import { ImageSet } from "./components/ImageSet";
+import { ImagePromotion } from "./components/ImagePromotion";
 
-const settings = loadStackSettings();
-const imageSet = new ImageSet("images", {
-  settings,
-  project: pulumi.getProject(),
-  stack: pulumi.getStack(),
-  runnerEnvironment: runnerCloudEnvironment(),
-});
+async function buildingStack(settings: StackSettings) {
+  const imageSet = new ImageSet("images", {
+    settings,
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    runnerEnvironment: runnerCloudEnvironment(),
+  });
+  return {
+    /** Per build key: image id, name, fingerprint, source, groups, how it was built, kept images. */
+    images: imageSet.outputs(),
+    /** The default build's image id: the appliance's `cluster_image_id`. */
+    cluster_image_id: imageSet.builds[settings.defaultBuild].imageId,
+    /** Build key → image name: the shape of the appliance's `cluster_image.auto.tfvars.json`. */
+    cluster_image: Object.fromEntries(
+      Object.entries(imageSet.builds).map(([key, build]) => [key, build.imageName]),
+    ),
+  };
+}
 
-/** Per build key: image id, name, fingerprint, source image id, inventory groups. */
-export const images = imageSet.outputs();
-/** The default build's image id: the appliance's `cluster_image_id`. */
-export const cluster_image_id = imageSet.builds[settings.defaultBuild].imageId;
-/** Build key → image name: the shape of the appliance's `cluster_image.auto.tfvars.json`. */
-export const cluster_image = Object.fromEntries(
-  Object.entries(imageSet.builds).map(([key, build]) => [key, build.imageName]),
-);
+async function promotingStack(settings: PromotionSettings) {
+  const from = new pulumi.StackReference(settings.promoteFrom);
+  // Read now, not as an Output: a bad pin must stop the run before anything is created.
+  const built = await from.getOutputDetails("images");
+  let pins;
+  try {
+    pins = checkPins(
+      settings.pins,
+      built.value ?? built.secretValue,
+      settings.promoteFrom,
+      pulumi.getProject(),
+    );
+  } catch (err) {
+    throw asRunError(err);
+  }
+  const promotions = Object.fromEntries(
+    pins.map((pin) => [
+      pin.key,
+      new ImagePromotion(pin.key, {
+        stack: pulumi.getStack(),
+        pin,
+        promoteFrom: settings.promoteFrom,
+        method: settings.method,
+        sourceCloud: settings.sourceCloud,
+        runnerEnvironment: runnerCloudEnvironment(),
+      }),
+    ]),
+  );
+  return {
+    /** Per pinned key: the image this project uses, the pinned image, how it got here. */
+    images: Object.fromEntries(
+      pins.map((pin) => {
+        const p = promotions[pin.key];
+        return [
+          pin.key,
+          {
+            imageId: p.imageId,
+            imageName: p.imageName,
+            fingerprint: p.fingerprint,
+            pinnedImageId: pin.imageId,
+            promotedFrom: pin.outside ? "outside" : settings.promoteFrom,
+            how: p.result.apply((r) => r?.how ?? ""),
+          },
+        ];
+      }),
+    ),
+    cluster_image_id: promotions[settings.defaultBuild].imageId,
+    cluster_image: Object.fromEntries(pins.map((pin) => [pin.key, promotions[pin.key].imageName])),
+  };
+}
+
+export = async () => {
+  const plan = loadStackPlan();
+  return plan.kind === "build" ? buildingStack(plan.settings) : promotingStack(plan.settings);
+};

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { applianceDigest, fileDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
 import type { BuildResult } from "../runner/request";
+import type { BuiltImage } from "../lib/promotion";
 import { ImageBuild } from "./ImageBuild";
 
 export interface ImageSetArgs {
@@ -23,6 +24,8 @@ export interface ImageOutputs {
   build: pulumi.Output<
     Pick<BuildResult, "gitCommit" | "builtAt" | "timings" | "ansibleWindow"> | undefined
   >;
+  /** Every image of this key the stack keeps, newest first: what a promoting stack may pin. */
+  history: pulumi.Output<BuiltImage[]>;
 }
 
 /**
@@ -107,6 +110,7 @@ export class ImageSet extends pulumi.ComponentResource {
                 }
               : undefined,
           ),
+          history: build.result.apply((r) => r?.history ?? []),
         },
       ]),
     );

@@ -9,6 +9,11 @@ export interface ApplianceDigest {
   digest: string;
   /** Area (e.g. `ansible`, `environments/site`) → digest of the files under it. */
   areas: Record<string, string>;
+  /**
+   * Area → file (relative to the area) → short digest: what a preview diff and
+   * `npm run plan` count ("3 changed under environments/site").
+   */
+  files: Record<string, Record<string, string>>;
   fileCount: number;
 }
 
@@ -69,6 +74,7 @@ export function areaOf(relativeFile: string): string {
 export function applianceDigest(repoRoot: string, paths: string[]): ApplianceDigest {
   const files = applianceFiles(repoRoot, paths);
   const perArea = new Map<string, ReturnType<typeof createHash>>();
+  const perFile: Record<string, Record<string, string>> = {};
   const all = createHash("sha256");
   for (const file of files) {
     const abs = path.join(repoRoot, file);
@@ -82,12 +88,15 @@ export function applianceDigest(repoRoot: string, paths: string[]): ApplianceDig
     const area = areaOf(file);
     if (!perArea.has(area)) perArea.set(area, createHash("sha256"));
     perArea.get(area)!.update(line);
+    const inArea = area === file ? path.basename(file) : path.relative(area, file);
+    (perFile[area] ??= {})[inArea] = sha256(line).slice(0, 12);
   }
   const areas: Record<string, string> = {};
   for (const [area, hash] of [...perArea.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     areas[area] = hash.digest("hex").slice(0, 16);
   }
-  return { digest: all.digest("hex"), areas, fileCount: files.length };
+  const filesByArea = Object.fromEntries(Object.keys(areas).map((a) => [a, perFile[a]]));
+  return { digest: all.digest("hex"), areas, files: filesByArea, fileCount: files.length };
 }
 
 /** Everything that decides an image's content; a change to any of it means a rebuild. */

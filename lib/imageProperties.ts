@@ -93,6 +93,15 @@ export function finalImageProperties(
   };
 }
 
+/** An image's own properties (what a copy of it carries over), without Glance's attributes. */
+export function customProperties(image: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(image)
+      .filter(([k, v]) => !RESERVED.has(k) && typeof v === "string")
+      .map(([k, v]) => [k, v as string]),
+  );
+}
+
 /** Keys of `metadata` that Glance reserves: reported as config errors. */
 export function reservedMetadataKeys(metadata: Record<string, string>): string[] {
   return Object.keys(metadata).filter((k) => RESERVED.has(k) || k.startsWith(PROVENANCE_PREFIX));

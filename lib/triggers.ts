@@ -7,7 +7,7 @@ export function contentInputs(
   sourceImageId: string,
   appliance: ApplianceDigest,
   extraVarsFileDigest?: string,
-): ContentInputs & { applianceAreas: Record<string, string> } {
+): ContentInputs & { applianceFiles: ApplianceDigest["files"] } {
   return {
     sourceImageId,
     inventoryGroups: [...spec.inventoryGroups].sort(),
@@ -16,32 +16,29 @@ export function contentInputs(
     extraVars: spec.ansible.extraVars,
     extraVarsFileDigest,
     applianceDigest: appliance.digest,
-    applianceAreas: appliance.areas,
+    applianceFiles: appliance.files,
   };
 }
 
 /**
  * What the per-image resource is replaced on. Written out field by field (not
  * just the fingerprint) so `pulumi preview --diff` says *why* an image
- * rebuilds: `sourceImageId`, `inventoryGroups`, `applianceFiles.environments/site`...
+ * rebuilds: `sourceImageId`, `inventoryGroups`, and per appliance file
+ * (`applianceFiles["environments/site"]["inventory/group_vars/all.yml"]`).
  */
 export function rebuildTriggers(
-  content: ContentInputs & { applianceAreas: Record<string, string> },
+  content: ContentInputs & { applianceFiles: ApplianceDigest["files"] },
 ): Record<string, unknown> {
-  const { applianceAreas, applianceDigest: _digest, ...rest } = content;
+  const { applianceDigest: _digest, ...rest } = content;
   void _digest;
-  return {
-    ...rest,
-    applianceFiles: applianceAreas,
-    fingerprint: fingerprintOf(content),
-  };
+  return { ...rest, fingerprint: fingerprintOf(content) };
 }
 
-/** The build's fingerprint: the area digests are already in `applianceDigest`. */
+/** The build's fingerprint: the file digests are already in `applianceDigest`. */
 export function fingerprintOf(
-  content: ContentInputs & { applianceAreas?: Record<string, string> },
+  content: ContentInputs & { applianceFiles?: ApplianceDigest["files"] },
 ): string {
-  const { applianceAreas: _areas, ...inputs } = content;
-  void _areas;
+  const { applianceFiles: _files, ...inputs } = content;
+  void _files;
   return buildFingerprint(inputs);
 }

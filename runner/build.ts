@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { finalImageProperties } from "../lib/imageProperties";
+import { applyRetention } from "./retention";
 import { OperationClock } from "../lib/intervals";
 import { buildStackName, imageName } from "../lib/naming";
 import { sshArgv } from "../lib/ansible/command";
@@ -163,14 +164,17 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     ctx.say(
       `image ${already.name} (${already.id}) with fingerprint ${request.fingerprint} exists already: using it`,
     );
-    return resultFrom(
-      already.id,
-      already.name,
-      request,
-      String(already.image_build_git_commit ?? ""),
-      String(already.image_build_time ?? ""),
-      timings,
-    );
+    return {
+      ...resultFrom(
+        already.id,
+        already.name,
+        request,
+        String(already.image_build_git_commit ?? ""),
+        String(already.image_build_time ?? ""),
+        timings,
+      ),
+      history: await applyRetention(request, already.id, ctx.images, ctx.say),
+    };
   }
 
   // Time spent waiting on the cloud: its resource operations, the REST calls
@@ -282,6 +286,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   const result = {
     ...resultFrom(imageId!, name, request, commit, builtAt.toISOString(), timings),
     ansibleWindow,
+    history: await applyRetention(request, imageId!, ctx.images, ctx.say),
   };
   if (request.manifestOutputPath) appendManifest(request.manifestOutputPath, result, spec.key);
   return result;

@@ -15,6 +15,7 @@ import { OpenStackClient } from "../lib/openstack/client";
 import { ImageService, VolumeService } from "../lib/openstack/images";
 import { finalImageProperties } from "../lib/imageProperties";
 import { destroyBuildStack, openBuildStack, runBuild, type RunnerContext } from "./build";
+import { applyRetention } from "./retention";
 import { formatResult, parseResult, type BuildRequest } from "./request";
 
 function say(message: string): void {
@@ -96,7 +97,8 @@ async function main(mode: string): Promise<void> {
         `build ${spec.key}: content unchanged; updating properties and visibility of ${previous.imageName}`,
       );
       await ctx.images.update(previous.imageId, props, [], spec.image.visibility);
-      process.stdout.write(`${formatResult(previous)}\n`);
+      const history = await applyRetention(request, previous.imageId, ctx.images, say);
+      process.stdout.write(`${formatResult({ ...previous, history })}\n`);
       return;
     }
     case "delete": {

@@ -1,4 +1,5 @@
 import type { ApplianceSettings, BuildSpec } from "../lib/config/types";
+import type { BuiltImage } from "../lib/promotion";
 
 /**
  * What the main stack hands to the build runner for one image (as JSON in
@@ -28,6 +29,8 @@ export interface BuildResult {
   timings: Record<string, number>;
   /** When Ansible ran (epoch ms), when it did in this run. */
   ansibleWindow?: { start: number; end: number };
+  /** Images of this build key the stack keeps (after keepImages), newest first. */
+  history?: BuiltImage[];
 }
 
 export const RESULT_MARKER = "IMAGE_BUILD_RESULT=";

@@ -1,24 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import { decodeConfig, resolveStackConfig } from "./resolve";
+import { isPromotionConfig, resolvePromotionConfig, type PromotionSettings } from "./promotion";
 import type { StackSettings } from "./types";
+
+/** What a stack does: build images (staging), or promote images another stack built (production). */
+export type StackPlan =
+  { kind: "build"; settings: StackSettings } | { kind: "promote"; settings: PromotionSettings };
 
 /**
  * Reads this project's whole stack config once and checks it. On bad config
  * this throws a RunError (a clean message, no stack trace) before the program
  * has registered a single resource.
  */
-export function loadStackSettings(
+export function loadStackPlan(
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
-): StackSettings {
+): StackPlan {
   const namespace = pulumi.getProject();
   const values = decodeConfig(pulumi.runtime.allConfig(), namespace);
   try {
-    return resolveStackConfig(values, { env, cwd, namespace });
+    return isPromotionConfig(values)
+      ? { kind: "promote", settings: resolvePromotionConfig(values, namespace) }
+      : { kind: "build", settings: resolveStackConfig(values, { env, cwd, namespace }) };
   } catch (err) {
-    if (err instanceof Error && err.name === "ConfigError") throw new pulumi.RunError(err.message);
-    throw err;
+    throw asRunError(err);
   }
+}
+
+/** Config problems end the run with their message only, as Pulumi shows a RunError. */
+export function asRunError(err: unknown): unknown {
+  return err instanceof Error && err.name === "ConfigError"
+    ? new pulumi.RunError(err.message)
+    : err;
 }
 
 /** `openstack:*` provider settings the build runner must use too (it talks to the same cloud). */

@@ -442,6 +442,7 @@ function resolveBuild(
       activeTimeoutMinutes: pick("imageActiveTimeoutMinutes") ?? DEFAULTS.imageActiveTimeoutMinutes,
       metadata: { ...(top.metadata ?? {}), ...(own.metadata ?? {}) },
       deleteOnDestroy: pick("deleteImageOnDestroy") ?? DEFAULTS.deleteImageOnDestroy,
+      keep: pick("keepImages"),
     },
     ansible: {
       verbosity: pick("ansibleVerbosity") ?? DEFAULTS.ansibleVerbosity,

@@ -117,6 +117,8 @@ export const buildSettingsShape = {
     .enum(["fail", "unset"], { error: "must be fail or unset" })
     .optional(),
   deleteImageOnDestroy: flag.optional(),
+  /** Keep this many images per build key (newest first); older ones are deleted unless promoted. */
+  keepImages: count("images to keep per build").optional(),
 };
 
 export const buildShape = z.strictObject({

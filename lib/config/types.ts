@@ -37,6 +37,8 @@ export interface BuildSpec {
     activeTimeoutMinutes: number;
     metadata: Record<string, string>;
     deleteOnDestroy: boolean;
+    /** Images of this build key to keep, newest first; unset = keep all. */
+    keep?: number;
   };
   ansible: {
     verbosity: number;

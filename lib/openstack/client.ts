@@ -151,6 +151,39 @@ export class OpenStackClient {
     );
   }
 
+  /** Base URL of a service (Glance's with its /v2). */
+  private async serviceUrl(service: keyof typeof SERVICE_TYPES): Promise<string> {
+    await this.ready();
+    const base = this.endpoint(service);
+    return service === "image" && !/\/v2(\.\d+)?$/.test(base) ? `${base}/v2` : base;
+  }
+
+  /**
+   * A request whose body or answer is data, not JSON (Glance image files):
+   * the caller reads or streams the response. Errors are thrown like request's.
+   */
+  async raw(
+    service: keyof typeof SERVICE_TYPES,
+    method: string,
+    pathAndQuery: string,
+    body?: ReadableStream<Uint8Array> | Uint8Array,
+    contentType = "application/octet-stream",
+  ): Promise<Response> {
+    const url = `${await this.serviceUrl(service)}${pathAndQuery}`;
+    const res = await this.fetchImpl(url, {
+      method,
+      headers: {
+        "x-auth-token": this.token!,
+        ...(body !== undefined ? { "content-type": contentType } : {}),
+      },
+      body,
+      // Streams need half-duplex in Node's fetch.
+      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
+    if (!res.ok) throw new OpenStackError(res.status, method, url, await res.text());
+    return res;
+  }
+
   /** JSON request to a service; renews the token when it is about to expire. */
   async request<T = unknown>(
     service: keyof typeof SERVICE_TYPES,
@@ -159,10 +192,7 @@ export class OpenStackClient {
     body?: unknown,
     contentType = "application/json",
   ): Promise<T> {
-    await this.ready();
-    let base = this.endpoint(service);
-    if (service === "image" && !/\/v2(\.\d+)?$/.test(base)) base = `${base}/v2`;
-    const url = `${base}${pathAndQuery}`;
+    const url = `${await this.serviceUrl(service)}${pathAndQuery}`;
     const res = await this.fetchImpl(url, {
       method,
       headers: {

@@ -10,6 +10,12 @@ export interface GlanceImage {
   [property: string]: unknown;
 }
 
+export interface ImageMember {
+  image_id: string;
+  member_id: string;
+  status: "pending" | "accepted" | "rejected";
+}
+
 export type JsonPatchOp =
   { op: "add" | "replace"; path: string; value: string } | { op: "remove"; path: string };
 
@@ -81,6 +87,112 @@ export class ImageService {
       ops,
       "application/openstack-images-v2.1-json-patch",
     );
+  }
+
+  /** Every image with all of `filters` (Glance filters on any property), newest first. */
+  async list(filters: Record<string, string>): Promise<GlanceImage[]> {
+    const images: GlanceImage[] = [];
+    let query = new URLSearchParams({ ...filters, sort: "created_at:desc", limit: "100" });
+    for (;;) {
+      const page = await this.client.request<{ images: GlanceImage[]; next?: string }>(
+        "image",
+        "GET",
+        `/images?${query.toString()}`,
+      );
+      images.push(...page.images);
+      const last = page.images[page.images.length - 1];
+      if (!page.next || !last) return images;
+      query = new URLSearchParams({ ...Object.fromEntries(query), marker: last.id });
+    }
+  }
+
+  async addTag(id: string, tag: string): Promise<void> {
+    await this.client.request(
+      "image",
+      "PUT",
+      `/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
+    );
+  }
+
+  async removeTag(id: string, tag: string): Promise<void> {
+    try {
+      await this.client.request(
+        "image",
+        "DELETE",
+        `/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
+      );
+    } catch (err) {
+      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
+    }
+  }
+
+  async members(id: string): Promise<ImageMember[]> {
+    const res = await this.client.request<{ members: ImageMember[] }>(
+      "image",
+      "GET",
+      `/images/${encodeURIComponent(id)}/members`,
+    );
+    return res.members;
+  }
+
+  /** Shares the image with a project (the owner's call); an existing membership is kept. */
+  async addMember(id: string, projectId: string): Promise<void> {
+    try {
+      await this.client.request("image", "POST", `/images/${encodeURIComponent(id)}/members`, {
+        member: projectId,
+      });
+    } catch (err) {
+      if (!(err instanceof OpenStackError && err.status === 409)) throw err;
+    }
+  }
+
+  /** Accepts (or rejects) a shared image: the member project's call. */
+  async setMemberStatus(
+    id: string,
+    projectId: string,
+    status: "accepted" | "rejected" | "pending",
+  ): Promise<void> {
+    await this.client.request(
+      "image",
+      "PUT",
+      `/images/${encodeURIComponent(id)}/members/${encodeURIComponent(projectId)}`,
+      { status },
+    );
+  }
+
+  /** Stops sharing the image with a project; the image itself stays. */
+  async removeMember(id: string, projectId: string): Promise<void> {
+    try {
+      await this.client.request(
+        "image",
+        "DELETE",
+        `/images/${encodeURIComponent(id)}/members/${encodeURIComponent(projectId)}`,
+      );
+    } catch (err) {
+      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
+    }
+  }
+
+  /** A new, empty (`queued`) image with the given attributes and properties. */
+  async create(attributes: Record<string, unknown>): Promise<GlanceImage> {
+    return this.client.request<GlanceImage>("image", "POST", "/images", attributes);
+  }
+
+  /** The image's data as a stream (for copying it into another project). */
+  async download(id: string): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.client.raw("image", "GET", `/images/${encodeURIComponent(id)}/file`);
+    if (res.status === 204 || !res.body) throw new Error(`image ${id} has no data to copy`);
+    return res.body;
+  }
+
+  async upload(id: string, data: ReadableStream<Uint8Array>): Promise<void> {
+    const res = await this.client.raw(
+      "image",
+      "PUT",
+      `/images/${encodeURIComponent(id)}/file`,
+      data,
+    );
+    await res.arrayBuffer();
   }
 
   async delete(id: string): Promise<void> {

@@ -1,0 +1,195 @@
+/**
+ * Promotion of one pinned image into the promoting stack's project (what the
+ * production stack's per-key command runs). Never deletes an image.
+ *
+ *   same project → tag the image `promoted-<stack>` (staging's retention spares it);
+ *   share        → make it `shared`, add the project as a member (owner), accept it (member);
+ *   copy         → a new image in this project with the same data and properties.
+ */
+import type { PromotionMethod } from "../lib/config/promotion";
+import { customProperties, PROVENANCE_PREFIX } from "../lib/imageProperties";
+import type { GlanceImage, ImageService } from "../lib/openstack/images";
+import { promotedTag, type BuiltImage } from "../lib/promotion";
+
+export interface PromotionRequest {
+  /** The promoting stack (production). */
+  stack: string;
+  key: string;
+  /** The pinned image (owned by the source project). */
+  imageId: string;
+  outside: boolean;
+  /** What the stack promoted from recorded for this image; checked again here. */
+  expected?: BuiltImage;
+  promoteFrom: string;
+  method: PromotionMethod;
+}
+
+export interface PromotionResult {
+  /** The image this stack's cluster uses: the pinned one, or its copy. */
+  imageId: string;
+  imageName: string;
+  fingerprint: string;
+  /** The pinned image. */
+  pinnedImageId: string;
+  how: "same-project" | "share" | "copy" | "public";
+  promotedAt: string;
+}
+
+export const PROMOTION_MARKER = "IMAGE_PROMOTION_RESULT=";
+
+export function formatPromotionResult(result: PromotionResult): string {
+  return `${PROMOTION_MARKER}${JSON.stringify(result)}`;
+}
+
+export function parsePromotionResult(stdout: string): PromotionResult | undefined {
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(PROMOTION_MARKER));
+  return line ? (JSON.parse(line.slice(PROMOTION_MARKER.length)) as PromotionResult) : undefined;
+}
+
+/** The two sides: the project that owns the pinned image, and this stack's project. */
+export interface PromotionSides {
+  source: { images: ImageService; projectId: string; cloud: string };
+  target: { images: ImageService; projectId: string; cloud: string };
+  say: (message: string) => void;
+}
+
+const PROMOTED_FROM = `${PROVENANCE_PREFIX}promoted_from`;
+
+/** Why a pinned image may not be promoted, or undefined when it may. */
+export function provenanceMismatch(
+  image: GlanceImage,
+  request: PromotionRequest,
+): string | undefined {
+  if (image.status !== "active") return `its status is ${image.status}, not active`;
+  if (request.outside || !request.expected) return undefined;
+  const expected = request.expected;
+  const actual = {
+    name: image.name,
+    fingerprint: image[`${PROVENANCE_PREFIX}fingerprint`],
+    key: image[`${PROVENANCE_PREFIX}key`],
+  };
+  if (actual.fingerprint !== expected.fingerprint)
+    return `its ${PROVENANCE_PREFIX}fingerprint is ${JSON.stringify(actual.fingerprint)}, but stack ${request.promoteFrom} recorded ${expected.fingerprint}`;
+  if (actual.key !== request.key)
+    return `its ${PROVENANCE_PREFIX}key is ${JSON.stringify(actual.key)}, not ${request.key}`;
+  if (actual.name !== expected.imageName)
+    return `its name is ${JSON.stringify(actual.name)}, but stack ${request.promoteFrom} recorded ${expected.imageName}`;
+  return undefined;
+}
+
+export async function promote(
+  request: PromotionRequest,
+  sides: PromotionSides,
+): Promise<PromotionResult> {
+  const { source, target, say } = sides;
+  const where = `pins.${request.key}`;
+  const image = await source.images.get(request.imageId);
+  if (!image) {
+    throw new Error(
+      `${where}: image ${request.imageId} does not exist or is not visible to cloud ${source.cloud} (set promotionSourceCloud to the project that owns it)`,
+    );
+  }
+  const mismatch = provenanceMismatch(image, request);
+  if (mismatch) {
+    throw new Error(
+      `${where}: image ${request.imageId} (${image.name}) can't be promoted: ${mismatch}`,
+    );
+  }
+  const fingerprint = String(image[`${PROVENANCE_PREFIX}fingerprint`] ?? "");
+  const result = (imageId: string, how: PromotionResult["how"]): PromotionResult => ({
+    imageId,
+    imageName: image.name,
+    fingerprint,
+    pinnedImageId: request.imageId,
+    how,
+    promotedAt: new Date().toISOString(),
+  });
+
+  if (image.visibility === "public" || image.visibility === "community") {
+    say(`${request.key}: ${image.name} (${image.id}) is ${image.visibility}; nothing to share`);
+    return result(image.id, "public");
+  }
+  if (source.projectId === target.projectId || image.owner === target.projectId) {
+    say(
+      `${request.key}: ${image.name} (${image.id}) is in this project; tagging it ${promotedTag(request.stack)}`,
+    );
+    await target.images.addTag(image.id, promotedTag(request.stack));
+    return result(image.id, "same-project");
+  }
+
+  if (request.method === "share") {
+    if (image.visibility === "private") {
+      say(`${request.key}: making ${image.name} shared (it was private) so it can have members`);
+      await source.images.update(image.id, {}, [], "shared");
+    }
+    say(`${request.key}: sharing ${image.name} (${image.id}) with project ${target.projectId}`);
+    await source.images.addMember(image.id, target.projectId);
+    await target.images.setMemberStatus(image.id, target.projectId, "accepted");
+    say(`${request.key}: accepted in project ${target.projectId}`);
+    return result(image.id, "share");
+  }
+
+  // copy: reuse a finished copy from an earlier run; a half-made one is replaced.
+  const copies = await target.images.list({
+    [PROMOTED_FROM]: image.id,
+    owner: target.projectId,
+  });
+  const done = copies.find((c) => c.status === "active");
+  for (const stale of copies.filter((c) => c !== done)) {
+    say(`${request.key}: removing unfinished copy ${stale.id} (${stale.status}) of an earlier run`);
+    await target.images.delete(stale.id);
+  }
+  if (done) {
+    say(`${request.key}: ${image.name} was already copied as ${done.id}`);
+    return result(done.id, "copy");
+  }
+  const copy = await target.images.create({
+    name: image.name,
+    disk_format: image.disk_format ?? "raw",
+    container_format: (image.container_format as string | undefined) ?? "bare",
+    visibility: "private",
+    ...(typeof image.min_disk === "number" ? { min_disk: image.min_disk } : {}),
+    ...customProperties(image),
+    [PROMOTED_FROM]: image.id,
+  });
+  const size = typeof image.size === "number" ? ` (${(image.size / 2 ** 20).toFixed(0)} MiB)` : "";
+  say(
+    `${request.key}: copying ${image.name}${size} into project ${target.projectId} as ${copy.id}`,
+  );
+  const started = Date.now();
+  await target.images.upload(copy.id, await source.images.download(image.id));
+  const copied = await target.images.get(copy.id);
+  if (copied?.status !== "active") {
+    throw new Error(
+      `${where}: the copy ${copy.id} of ${image.name} is ${copied?.status ?? "missing"} after its upload, not active`,
+    );
+  }
+  say(`${request.key}: copied in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return result(copy.id, "copy");
+}
+
+/** Undoes a promotion when its pin goes: removes the share or the tag, never an image. */
+export async function unpromote(
+  request: PromotionRequest,
+  previous: PromotionResult | undefined,
+  sides: PromotionSides,
+): Promise<void> {
+  const { source, target, say } = sides;
+  const how = previous?.how;
+  if (how === "copy") {
+    say(
+      `${request.key}: keeping the copy ${previous!.imageId} (${previous!.imageName}); a promoting stack never deletes images`,
+    );
+  } else if (how === "share") {
+    say(
+      `${request.key}: no longer sharing ${request.imageId} with project ${target.projectId}; the image stays`,
+    );
+    await source.images.removeMember(request.imageId, target.projectId);
+  } else if (how === "same-project") {
+    say(`${request.key}: removing tag ${promotedTag(request.stack)} from ${request.imageId}`);
+    await target.images.removeTag(request.imageId, promotedTag(request.stack));
+  }
+}
