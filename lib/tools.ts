@@ -1,7 +1,9 @@
 /**
  * Where `npm run tools` puts the real Pulumi CLI, the Node.js language host,
  * the provider plugins, Ansible and the OpenStack CLI, and the environment to
- * run them with. Import this from tests, the Automation API runner or the demo:
+ * run them with; and, in a set of their own, the consumer tools (OpenTofu with
+ * its OpenStack provider in a filesystem mirror, actionlint: `toolPath("tofu")`,
+ * `tofuEnv()`). Import this from tests, the Automation API runner or the demo:
  *
  * ```ts
  * import { toolsEnv, toolsRoot } from "../lib/tools";
@@ -64,8 +66,9 @@ const keys = new Map<string, string>();
 
 /**
  * Name of the cache directory for this set of tools: the Pulumi version plus
- * a hash of every version and of the Go modules in tools/go (so a change to
- * any of them builds a fresh set beside the old one). Computed once per process.
+ * a hash of every version and of the Go modules in tools/go except the
+ * consumer tools' (so a change to any of them builds a fresh set beside the
+ * old one). Computed once per process.
  */
 export function toolsKey(root: string = repoRoot): string {
   const cached = keys.get(root);

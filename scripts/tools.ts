@@ -66,6 +66,8 @@ const PYTHON_PROGRAMS = [
 interface GoProgram {
   /** Output file name. */
   name: string;
+  /** Name in progress messages and of the log file, if not `name`. */
+  title?: string;
   /** Version reported in progress messages. */
   version: string;
   /** Our Go module under tools/go. */
@@ -136,6 +138,7 @@ function consumerPrograms(cv: ConsumerToolVersions): GoProgram[] {
     },
     {
       name: `terraform-provider-openstack_v${cv["terraform-provider-openstack"]}`,
+      title: "terraform-provider-openstack",
       module: "terraform-provider-openstack",
       pkg: "github.com/terraform-provider-openstack/terraform-provider-openstack/v3",
       version: cv["terraform-provider-openstack"],
@@ -203,8 +206,8 @@ async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void
   ].join(" ");
   await longStep(
     execa,
-    `building ${prog.name} ${prog.version} (go build: minutes, up to ~8 on 2 cores)`,
-    join(dir, "logs", `${prog.name}.log`),
+    `building ${prog.title ?? prog.name} ${prog.version} (go build: minutes, up to ~8 on 2 cores)`,
+    join(dir, "logs", `${prog.title ?? prog.name}.log`),
     "go",
     ["build", "-trimpath", "-ldflags", ldflags, "-o", tmp, prog.pkg],
     { cwd: join(repoRoot, "tools", "go", prog.module) },
@@ -332,7 +335,7 @@ interface CheckRow {
 async function check(execa: Execa): Promise<CheckRow[]> {
   const v = toolVersions();
   const dir = toolsRoot();
-  const env = { ...(process.env as Record<string, string>), ...toolsEnv() };
+  const env = { ...(process.env as Record<string, string>), ...toolsEnv(), ...tofuEnv() };
   const bin = (name: string) => join(dir, "bin", name);
   const probe = async (
     file: string,

@@ -6,7 +6,7 @@
  * saying so, without them.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../../lib/tools";
@@ -55,7 +55,15 @@ describe("OpenTofu consumer of the built images (localcloud)", function () {
       transitionMs: 50,
       log: () => {},
     });
-    env = cloud.env(cloud.clouds.staging);
+    env = {
+      ...cloud.env(cloud.clouds.staging),
+      // Any request off this machine (a registry, a version check) would go to
+      // a proxy that refuses it; Go never proxies loopback (localcloud).
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      HTTP_PROXY: "http://127.0.0.1:9",
+      https_proxy: "http://127.0.0.1:9",
+      http_proxy: "http://127.0.0.1:9",
+    };
     api = await Rest.login(cloud);
     // Two images of the same name, as after a rebuild: most_recent picks the newer.
     olderId = await createImage(api, imageName);
@@ -86,6 +94,13 @@ describe("OpenTofu consumer of the built images (localcloud)", function () {
       env,
     });
     assert.notEqual(newestId, olderId);
+    // `tofu init` installed the provider from the tools' mirror, offline.
+    const lock = readFileSync(join(dir, "match", ".terraform.lock.hcl"), "utf8");
+    assert.match(
+      lock,
+      /provider "registry\.opentofu\.org\/terraform-provider-openstack\/openstack"/,
+    );
+    assert.match(lock, /version\s+=\s+"3\.4\.0"/);
     assert.deepEqual(resolvedImageIds, { compute: newestId });
     assert.deepEqual(plan.planned_values?.outputs?.cluster_image_ids?.value, {
       compute: newestId,
@@ -133,6 +148,10 @@ describe("OpenTofu consumer of the built images (localcloud)", function () {
       (e: unknown) => e,
     );
     assert.ok(err instanceof TofuError, `expected tofu plan to fail, got ${String(err)}`);
-    assert.match(err.message, new RegExp(`resolved to ${newestId}, not to cluster_image_id`));
+    // tofu wraps the message; the ids are uuids (no regex metacharacters).
+    assert.match(
+      err.message,
+      new RegExp(`resolved to\\s+${newestId},\\s+not to cluster_image_id\\s+${olderId}\\.`),
+    );
   });
 });
