@@ -108,7 +108,12 @@ export async function promote(
     promotedAt: new Date().toISOString(),
   });
 
-  if (image.visibility === "public" || image.visibility === "community") {
+  // A public image this project owns is still tagged (below): staging's retention
+  // in the same project spares only tagged or shared images.
+  if (
+    (image.visibility === "public" || image.visibility === "community") &&
+    image.owner !== target.projectId
+  ) {
     say(`${request.key}: ${image.name} (${image.id}) is ${image.visibility}; nothing to share`);
     return result(image.id, "public");
   }

@@ -112,6 +112,62 @@ describe("fingerprints", () => {
       assert.notEqual(applianceDigest(appliance.repoRoot, paths).digest, before.digest);
     });
 
+    it("lists every file per area with a digest of its own", () => {
+      const digest = applianceDigest(appliance.repoRoot, [
+        ...paths,
+        path.join(appliance.repoRoot, "requirements.yml"),
+      ]);
+      const listed = Object.fromEntries(
+        Object.entries(digest.files).map(([area, files]) => [area, Object.keys(files).sort()]),
+      );
+      assert.deepEqual(listed, {
+        ansible: ["fatimage.yml", "roles/example/tasks/main.yml"],
+        "environments/common": ["inventory/groups"],
+        "environments/site": [
+          "activate",
+          "ansible.cfg",
+          "inventory/group_vars/builder/defaults.yml",
+          "inventory/groups",
+        ],
+        "requirements.yml": ["requirements.yml"],
+      });
+      assert.deepEqual(Object.keys(digest.files), Object.keys(digest.areas));
+      const all = Object.values(digest.files).flatMap((files) => Object.values(files));
+      assert.equal(all.length, digest.fileCount);
+      for (const d of all) assert.match(d, /^[0-9a-f]{12}$/);
+      // Same content at two paths is still two different files.
+      assert.notEqual(
+        digest.files["environments/common"]["inventory/groups"],
+        digest.files["environments/site"]["inventory/groups"],
+      );
+    });
+
+    it("editing one file changes exactly that file's digest", () => {
+      const before = applianceDigest(appliance.repoRoot, paths);
+      fs.writeFileSync(path.join(appliance.environmentRoot, "inventory/groups"), "[login]\n[x]\n");
+      const after = applianceDigest(appliance.repoRoot, paths);
+      const differ: string[] = [];
+      for (const [area, files] of Object.entries(after.files))
+        for (const [file, d] of Object.entries(files))
+          if (before.files[area]?.[file] !== d) differ.push(`${area}: ${file}`);
+      assert.deepEqual(differ, ["environments/site: inventory/groups"]);
+      assert.deepEqual(
+        Object.keys(after.files["environments/site"]).sort(),
+        Object.keys(before.files["environments/site"]).sort(),
+      );
+
+      fs.chmodSync(path.join(appliance.repoRoot, "ansible/fatimage.yml"), 0o755);
+      const executable = applianceDigest(appliance.repoRoot, paths);
+      assert.notEqual(
+        executable.files.ansible["fatimage.yml"],
+        after.files.ansible["fatimage.yml"],
+      );
+      assert.equal(
+        executable.files.ansible["roles/example/tasks/main.yml"],
+        after.files.ansible["roles/example/tasks/main.yml"],
+      );
+    });
+
     it("names areas by environment", () => {
       assert.equal(areaOf("environments/site/inventory/groups"), "environments/site");
       assert.equal(areaOf("ansible/roles/x/tasks/main.yml"), "ansible");

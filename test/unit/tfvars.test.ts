@@ -1,0 +1,90 @@
+import { strict as assert } from "node:assert";
+import { tfvarsFromOutputs } from "../../lib/tfvars";
+import { parseOptions } from "../../scripts/pulumiCli";
+
+describe("OpenTofu hand-off (npm run tfvars)", () => {
+  /** `pulumi stack output --json` of a building stack. */
+  const outputs = (): Record<string, unknown> => ({
+    images: {
+      "RL9-cuda": { imageId: "img-cuda", imageName: "openhpc-RL9-cuda-260110-1300-89abcdef" },
+      RL9: { imageId: "img-fat", imageName: "openhpc-RL9-260110-1200-89abcdef" },
+    },
+    cluster_image_id: "img-fat",
+    cluster_image: {
+      "RL9-cuda": "openhpc-RL9-cuda-260110-1300-89abcdef",
+      RL9: "openhpc-RL9-260110-1200-89abcdef",
+    },
+  });
+
+  it("shapes the outputs as cluster_image.auto.tfvars.json, keys sorted", () => {
+    const vars = tfvarsFromOutputs(outputs(), "staging");
+    assert.equal(
+      JSON.stringify(vars),
+      JSON.stringify({
+        cluster_image: {
+          RL9: "openhpc-RL9-260110-1200-89abcdef",
+          "RL9-cuda": "openhpc-RL9-cuda-260110-1300-89abcdef",
+        },
+        cluster_image_id: "img-fat",
+      }),
+    );
+  });
+
+  it("refuses a stack without the outputs, naming it and saying to deploy it", () => {
+    for (const bad of [
+      {},
+      { cluster_image: { RL9: "x" } },
+      { cluster_image_id: "img-fat" },
+      { cluster_image: ["x"], cluster_image_id: "img-fat" },
+    ]) {
+      assert.throws(
+        () => tfvarsFromOutputs(bad, "production"),
+        /stack production has no cluster_image \/ cluster_image_id outputs .*pulumi up -s production/,
+        JSON.stringify(bad),
+      );
+    }
+  });
+
+  it("refuses empty image names or id, naming the stack and the keys", () => {
+    const pending = { ...outputs(), cluster_image: { RL9: "", "RL9-cuda": "openhpc-RL9-cuda" } };
+    assert.throws(
+      () => tfvarsFromOutputs(pending, "staging"),
+      /^Error: stack staging has no image yet for RL9: finish its pulumi up first$/,
+    );
+    assert.throws(
+      () => tfvarsFromOutputs({ ...outputs(), cluster_image_id: "" }, "staging"),
+      /stack staging has no image yet for cluster_image_id/,
+    );
+  });
+});
+
+describe("script options", () => {
+  const known = { stack: "stack name", out: "file to write" };
+  const usage = "usage: npm run tfvars -- --stack <name> [--out <file>]";
+
+  it("reads --name value and --name=value", () => {
+    assert.deepEqual(parseOptions(["--stack", "staging", "--out=a=b.json"], known, usage), {
+      stack: "staging",
+      out: "a=b.json",
+    });
+    assert.deepEqual(parseOptions([], known, usage), {});
+  });
+
+  it("refuses unknown options and bare arguments, with the usage", () => {
+    assert.throws(
+      () => parseOptions(["--stak", "staging"], known, usage),
+      (err: Error) => err.message === `unknown argument --stak\n${usage}`,
+    );
+    assert.throws(
+      () => parseOptions(["staging"], known, usage),
+      /^Error: unknown argument staging\n/,
+    );
+  });
+
+  it("refuses an option without its value, saying what it wants", () => {
+    assert.throws(
+      () => parseOptions(["--stack", "staging", "--out"], known, usage),
+      (err: Error) => err.message === `--out needs a value (file to write)\n${usage}`,
+    );
+  });
+});
