@@ -115,6 +115,10 @@ export async function promote(
     image.owner !== target.projectId
   ) {
     say(`${request.key}: ${image.name} (${image.id}) is ${image.visibility}; nothing to share`);
+    // Staging's own public image: tag it there, so its retention spares it.
+    if (image.owner === source.projectId) {
+      await source.images.addTag(image.id, promotedTag(request.stack));
+    }
     return result(image.id, "public");
   }
   if (source.projectId === target.projectId || image.owner === target.projectId) {
@@ -193,6 +197,13 @@ export async function unpromote(
       `${request.key}: no longer sharing ${request.imageId} with project ${target.projectId}; the image stays`,
     );
     await source.images.removeMember(request.imageId, target.projectId);
+  } else if (how === "public") {
+    // Tagged only when the promoted-from project owns it; another owner's tag can't be ours.
+    const image = await source.images.get(request.imageId);
+    if (image && image.owner === source.projectId) {
+      say(`${request.key}: removing tag ${promotedTag(request.stack)} from ${request.imageId}`);
+      await source.images.removeTag(request.imageId, promotedTag(request.stack));
+    }
   } else if (how === "same-project") {
     say(`${request.key}: removing tag ${promotedTag(request.stack)} from ${request.imageId}`);
     await target.images.removeTag(request.imageId, promotedTag(request.stack));

@@ -236,14 +236,19 @@ describe("promotion runner", () => {
       );
     });
 
-    it("public and community images: nothing to share", async () => {
+    it("staging's public and community images: nothing to share, tagged in staging so its retention spares them", async () => {
       for (const visibility of ["public", "community"]) {
         for (const method of ["share", "copy"] as const) {
           const { source, target, sides } = twoProjects(stagingImage({ visibility }));
           const result = await promote(request({ method }), sides);
           assert.equal(result.how, "public");
           assert.equal(result.imageId, FAT);
-          assert.deepEqual([...source.writes(), ...target.writes()], [], `${visibility} ${method}`);
+          assert.deepEqual(
+            source.writes(),
+            [{ method: "addTag", args: [FAT, "promoted-production"] }],
+            `${visibility} ${method}`,
+          );
+          assert.deepEqual(target.writes(), [], `${visibility} ${method}`);
         }
       }
     });
@@ -328,9 +333,24 @@ describe("promotion runner", () => {
       assert.deepEqual(glance.images.get(FAT)?.tags, []);
     });
 
-    it("public, or no record of a promotion: nothing to undo", async () => {
-      for (const prev of [previous("public"), undefined]) {
-        const { source, target, sides } = twoProjects();
+    it("staging's public image: removes the tag in staging", async () => {
+      const { source, target, sides } = twoProjects(
+        stagingImage({ visibility: "public", tags: ["promoted-production"] }),
+      );
+      await unpromote(request(), previous("public"), sides);
+      assert.deepEqual(source.writes(), [
+        { method: "removeTag", args: [FAT, "promoted-production"] },
+      ]);
+      assert.deepEqual(target.writes(), []);
+    });
+
+    it("another project's public image, or no record of a promotion: nothing to undo", async () => {
+      const vendor = stagingImage({ visibility: "public", owner: "proj-admin" });
+      for (const [image, prev] of [
+        [vendor, previous("public")],
+        [stagingImage(), undefined],
+      ] as const) {
+        const { source, target, sides } = twoProjects(image);
         await unpromote(request(), prev, sides);
         assert.deepEqual([...source.writes(), ...target.writes()], []);
       }
