@@ -59,28 +59,223 @@ const DISK_FORMATS = [
   "ploop",
 ];
 const CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"];
-const LIST_PARAMS = new Set([
+const MEMBER_STATUSES = ["pending", "accepted", "rejected", "all"];
+const VISIBILITIES = ["community", "public", "private", "shared", "all"];
+const SORT_KEYS = [
+  "name",
+  "status",
+  "container_format",
+  "disk_format",
+  "size",
+  "id",
+  "created_at",
+  "updated_at",
+];
+/** Query parameters of GET /v2/images that are not filters on a column or property. */
+const NOT_FILTERS = new Set([
   "limit",
   "marker",
+  "member_status",
+  "visibility",
+  "os_hidden",
+  "tag",
   "sort",
   "sort_key",
   "sort_dir",
-  "member_status",
-  "visibility",
-  "tag",
-  "name",
-  "status",
-  "owner",
-  "os_hidden",
-  "id",
-  "size_min",
-  "size_max",
-  "created_at",
-  "updated_at",
-  "protected",
-  "disk_format",
-  "container_format",
 ]);
+/** Columns filtered with an optional `eq:` or `in:` operator. */
+const OPERATOR_COLUMNS = new Set(["name", "id", "status", "container_format", "disk_format"]);
+/** Other columns of Glance's images table: filtered by equality, not as properties. */
+const EQUALITY_COLUMNS = new Set([
+  "owner",
+  "checksum",
+  "os_hash_algo",
+  "os_hash_value",
+  "size",
+  "virtual_size",
+  "min_disk",
+  "min_ram",
+]);
+const RANGE_COLUMNS = new Set(["size", "virtual_size", "min_disk", "min_ram"]);
+/** Glance's default image_member_quota and image_tag_quota. */
+const MEMBER_QUOTA = 128;
+const TAG_QUOTA = 128;
+
+function parseLimit(raw: string | null): number {
+  if (raw === null) return 25;
+  if (!/^\s*[+-]?\d+\s*$/.test(raw)) throw badRequest("limit param must be an integer");
+  const limit = Number(raw);
+  if (limit < 0) throw badRequest("limit param must be positive");
+  return Math.min(limit, 1000);
+}
+
+/**
+ * Sort keys and directions (1 asc, -1 desc) from `sort=k:dir,...` or `sort_key`/`sort_dir`,
+ * then `created_at` and `id` as tie-breakers in the single direction given (else desc).
+ */
+function sorting(q: URLSearchParams): [string, number][] {
+  const keys: string[] = [];
+  const dirs: string[] = [];
+  const key = (k: string) => {
+    if (!SORT_KEYS.includes(k))
+      throw badRequest(
+        `Invalid sort key: ${k}. It must be one of the following: ${SORT_KEYS.join(", ")}.`,
+      );
+    return k;
+  };
+  const dir = (d: string) => {
+    if (d !== "asc" && d !== "desc") throw badRequest(`Invalid sort direction: ${d}`);
+    return d;
+  };
+  const sort = q.get("sort");
+  if (sort !== null) {
+    if (q.has("sort_key") || q.has("sort_dir"))
+      throw badRequest("Old and new sorting syntax cannot be combined");
+    for (const part of sort.trim().split(",")) {
+      const i = part.indexOf(":");
+      keys.push(key((i < 0 ? part : part.slice(0, i)).trim()));
+      dirs.push(dir(i < 0 ? "desc" : part.slice(i + 1).trim() || "desc"));
+    }
+  } else {
+    for (const k of q.getAll("sort_key")) keys.push(key(k.trim()));
+    for (const d of q.getAll("sort_dir")) dirs.push(dir(d.trim()));
+    if (dirs.length > 1 && dirs.length !== keys.length)
+      throw badRequest("Number of sort dirs does not match the number of sort keys");
+  }
+  if (keys.length === 0) keys.push("created_at");
+  if (dirs.length === 0) dirs.push("desc");
+  const fallback = dirs.length === 1 ? dirs[0] : "desc";
+  while (dirs.length < keys.length) dirs.push(fallback);
+  for (const k of ["created_at", "id"])
+    if (!keys.includes(k)) {
+      keys.push(k);
+      dirs.push(fallback);
+    }
+  return keys.map((k, i) => [k, dirs[i] === "asc" ? 1 : -1]);
+}
+
+type SortValue = string | number | null;
+
+function sortValue(img: Image, k: string): SortValue {
+  const v = (img as unknown as Record<string, unknown>)[k];
+  if (v === null || v === undefined) return null;
+  return typeof v === "number" ? v : String(v);
+}
+
+/** NULL first, as the database orders it ascending. */
+function compareValues(x: SortValue, y: SortValue): number {
+  if (x === y) return 0;
+  if (x === null) return -1;
+  if (y === null) return 1;
+  return x < y ? -1 : 1;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$/i;
+
+/** Milliseconds of an ISO 8601 time (UTC when it has no offset), or NaN. */
+function parseTime(s: string): number {
+  if (!ISO_TIME.test(s)) return NaN;
+  const hasZone = /T.*(Z|[+-]\d{2}(:?\d{2})?)$/i.test(s) || /^\d{4}-\d{2}-\d{2}$/.test(s);
+  return Date.parse(hasZone ? s : `${s}Z`);
+}
+
+/** `op:value` → [op, value]; no operator (or a bare ISO 8601 time) means `eq`. */
+function splitFilterOp(expr: string): [string, string] {
+  const i = expr.indexOf(":");
+  if (i < 0 || !Number.isNaN(parseTime(expr))) return ["eq", expr];
+  return [expr.slice(0, i), expr.slice(i + 1)];
+}
+
+/** The values of `in:a,"b,c",d`: comma-separated, double quotes protect commas. */
+function splitInList(value: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < value.length) {
+    if (value[i] === '"') {
+      let j = i + 1;
+      let cur = "";
+      while (j < value.length && value[j] !== '"') {
+        const step = value[j] === "\\" && j + 1 < value.length ? 2 : 1;
+        cur += value.slice(j, j + step);
+        j += step;
+      }
+      if (j >= value.length)
+        throw badRequest(`Invalid filter value ${value}. The quote is not closed.`);
+      j++;
+      if (j < value.length && value[j] !== ",")
+        throw badRequest(
+          `Invalid filter value ${value}. There is no comma after closing quotation mark.`,
+        );
+      out.push(cur);
+      i = j + 1;
+    } else {
+      const k = value.indexOf(",", i);
+      const part = k < 0 ? value.slice(i) : value.slice(i, k);
+      if (part.includes('"'))
+        throw badRequest(
+          `Invalid filter value ${value}. There is no comma before opening quotation mark.`,
+        );
+      out.push(part);
+      i = k < 0 ? value.length : k + 1;
+    }
+  }
+  return out;
+}
+
+const COMPARE: Record<string, (a: number, b: number) => boolean> = {
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+  neq: (a, b) => a !== b,
+  eq: (a, b) => a === b,
+};
+
+/** The predicate of one list filter `k=v` that is not a visibility, tag or paging parameter. */
+function filterFor(k: string, v: string): (img: Image) => boolean {
+  if (k === "protected") {
+    if (v !== "true" && v !== "false")
+      throw badRequest(
+        `Invalid value '${v}' for 'protected' filter. Valid values are 'true' or 'false'.`,
+      );
+    return (img) => img.protected === (v === "true");
+  }
+  if (k.endsWith("_min") || k.endsWith("_max")) {
+    const col = k.slice(0, -4);
+    if (!/^\s*[+-]?\d+\s*$/.test(v))
+      throw badRequest("Unable to filter on a range with a non-numeric value.");
+    if (!RANGE_COLUMNS.has(col)) throw badRequest(`Unable to filter on a range of '${col}'.`);
+    const n = Number(v);
+    const get = (img: Image) => img[col as "size"];
+    return k.endsWith("_min")
+      ? (img) => get(img) !== null && get(img)! >= n
+      : (img) => get(img) !== null && get(img)! <= n;
+  }
+  if (k === "created_at" || k === "updated_at") {
+    const [op, time] = splitFilterOp(v);
+    const threshold = parseTime(time);
+    if (Number.isNaN(threshold))
+      throw badRequest(`Bad "${k}" query filter format. Use ISO 8601 DateTime notation.`);
+    const test = Object.hasOwn(COMPARE, op) ? COMPARE[op] : undefined;
+    if (!test) throw badRequest("Unable to filter on a unknown operator.");
+    return (img) => test(Date.parse(img[k]), threshold);
+  }
+  if (OPERATOR_COLUMNS.has(k)) {
+    const [op, value] = splitFilterOp(v);
+    const col = k as "name" | "id" | "status" | "container_format" | "disk_format";
+    if (op === "in") {
+      const values = splitInList(value);
+      return (img) => img[col] !== null && values.includes(img[col]!);
+    }
+    if (op === "eq") return (img) => img[col] === value;
+    throw badRequest(`Unable to filter by unknown operator '${op}'.`);
+  }
+  if (EQUALITY_COLUMNS.has(k)) {
+    const col = k as "owner" | "checksum" | "size";
+    return (img) => img[col] !== null && String(img[col]) === v;
+  }
+  return (img) => img.properties[k] === v;
+}
 
 export class ImageService {
   constructor(private c: Cloud) {}
@@ -99,10 +294,10 @@ export class ImageService {
     return img;
   }
 
-  private findOwned(id: string, t: Token, action: string): Image {
+  /** An image the project owns: 404 when it cannot see it, else 403 (`message`) unless it owns it. */
+  private findOwned(id: string, t: Token, message: string): Image {
     const img = this.findVisible(id, t);
-    if (img.owner !== t.project.id)
-      throw forbidden(`You are not permitted to ${action} this image.`);
+    if (img.owner !== t.project.id) throw forbidden(message);
     return img;
   }
 
@@ -195,110 +390,82 @@ export class ImageService {
     return { ...m, schema: "/v2/schemas/member" };
   }
 
+  /**
+   * GET /v2/images as Glance's API and database layers do it: the images the project
+   * may list (its own, public and community ones, and shared ones whose membership
+   * has `member_status`, default `accepted`), narrowed by `visibility` (without it,
+   * only its own community images), `os_hidden` (default false), the columns, `tag`s
+   * and any property `key=value`; sorted, then paged by `marker`/`limit`.
+   */
   private list(ctx: Ctx, t: Token): Reply {
     const q = ctx.query;
-    const visibility = q.get("visibility");
+    const me = t.project.id;
     const memberStatus = q.get("member_status") ?? "accepted";
-    const memberOf = (img: Image) =>
-      this.r.members.find((m) => m.image_id === img.id && m.member_id === t.project.id);
+    if (!MEMBER_STATUSES.includes(memberStatus))
+      throw badRequest(`Invalid status: ${memberStatus}`);
+    const visibility = q.get("visibility");
+    if (visibility && !VISIBILITIES.includes(visibility))
+      throw badRequest(`Invalid visibility value: ${visibility}`);
+    if (q.has("changes-since"))
+      throw badRequest('The "changes-since" filter is no longer available on v2.');
+    const limit = parseLimit(q.get("limit"));
+    const order = sorting(q);
+    const osHidden = (q.get("os_hidden") ?? "false").toLowerCase();
+    if (osHidden !== "true" && osHidden !== "false")
+      throw badRequest(
+        `Invalid value '${osHidden}' for 'os_hidden' filter. Valid values are 'true' or 'false'.`,
+      );
+    const membership = (img: Image) =>
+      this.r.members.find((m) => m.image_id === img.id && m.member_id === me);
     let imgs = this.r.images.filter((img) => {
-      if (img.status === "deleted") return false;
-      const own = img.owner === t.project.id;
-      const member = memberOf(img);
-      const sharedOk =
-        img.visibility === "shared" &&
-        member &&
-        (memberStatus === "all" || member.status === memberStatus);
-      switch (visibility) {
-        case null:
-          return own || img.visibility === "public" || Boolean(sharedOk);
-        case "all":
-          return (
-            own ||
-            img.visibility === "public" ||
-            img.visibility === "community" ||
-            Boolean(sharedOk)
-          );
-        case "public":
-        case "community":
-          return img.visibility === visibility;
-        case "private":
-          return own && img.visibility === "private";
-        case "shared":
-          return (
-            img.visibility === "shared" && ((own && !q.has("member_status")) || Boolean(sharedOk))
-          );
-        default:
-          throw badRequest(`Invalid visibility value: ${visibility}`);
-      }
+      // Glance lists neither deleted nor killed images
+      if (img.status === "deleted" || img.status === "killed") return false;
+      if (img.os_hidden !== (osHidden === "true")) return false;
+      const m = img.visibility === "shared" ? membership(img) : undefined;
+      const reachable =
+        img.owner === me ||
+        img.visibility === "public" ||
+        img.visibility === "community" ||
+        (m !== undefined && (memberStatus === "all" || m.status === memberStatus));
+      if (!reachable) return false;
+      if (visibility !== null) return visibility === "all" || img.visibility === visibility;
+      return img.owner === me || img.visibility !== "community";
     });
-    const inList = (v: string) => (v.startsWith("in:") ? v.slice(3).split(",") : [v]);
-    for (const key of [
-      "name",
-      "status",
-      "owner",
-      "id",
-      "disk_format",
-      "container_format",
-    ] as const) {
-      const v = q.get(key);
-      if (v !== null) imgs = imgs.filter((img) => inList(v).includes(String(img[key])));
-    }
-    if (q.get("os_hidden") !== "true") imgs = imgs.filter((img) => !img.os_hidden);
-    for (const tag of q.getAll("tag")) imgs = imgs.filter((img) => img.tags.includes(tag));
     for (const [k, v] of q) {
-      if (LIST_PARAMS.has(k)) continue;
-      imgs = imgs.filter((img) => img.properties[k] === v);
+      if (NOT_FILTERS.has(k)) continue;
+      const keep = filterFor(k, v);
+      imgs = imgs.filter(keep);
     }
-    // sort=key:dir,key2 or sort_key/sort_dir; Glance's default is created_at desc then id desc.
-    let keys: [string, number][] = [];
-    const sort = q.get("sort");
-    if (sort) {
-      keys = sort.split(",").map((s) => {
-        const [k, d] = s.split(":");
-        if (d && d !== "asc" && d !== "desc") throw badRequest(`Invalid sort direction: ${d}`);
-        return [k, d === "asc" ? 1 : -1];
-      });
-    } else if (q.has("sort_key")) {
-      const dirs = q.getAll("sort_dir");
-      keys = q
-        .getAll("sort_key")
-        .map((k, i) => [k, (dirs[i] ?? dirs[0] ?? "desc") === "asc" ? 1 : -1]);
-    }
-    if (!keys.some(([k]) => k === "created_at")) keys.push(["created_at", -1]);
-    if (!keys.some(([k]) => k === "id")) keys.push(["id", -1]);
-    const value = (img: Image, k: string): string | number => {
-      const v = CORE.has(k) ? (img as unknown as Record<string, unknown>)[k] : img.properties[k];
-      return typeof v === "number" ? v : String(v ?? "");
-    };
-    imgs.sort((a, b) => {
-      for (const [k, d] of keys) {
-        const x = value(a, k);
-        const y = value(b, k);
-        if (x < y) return -d;
-        if (x > y) return d;
+    for (const tag of q.getAll("tag").map((x) => x.trim()))
+      imgs = imgs.filter((img) => img.tags.includes(tag));
+    const cmp = (a: Image, b: Image) => {
+      for (const [k, d] of order) {
+        const c = compareValues(sortValue(a, k), sortValue(b, k));
+        if (c !== 0) return c * d;
       }
       return 0;
-    });
+    };
+    imgs.sort(cmp);
     const marker = q.get("marker");
-    if (marker) {
-      const i = imgs.findIndex((img) => img.id === marker);
-      if (i < 0) throw badRequest(`Invalid marker. Image ${marker} could not be found.`);
-      imgs = imgs.slice(i + 1);
+    if (marker !== null) {
+      const m = this.r.images.find((i) => i.id === marker && this.c.canSeeImage(i, t));
+      if (!m) throw badRequest(`Invalid marker. Image ${marker} could not be found.`);
+      // the page after the marker in this order, as Glance's paginate_query does it
+      imgs = imgs.filter((img) => cmp(img, m) > 0);
     }
-    const limitRaw = q.get("limit");
-    const limit = Math.min(limitRaw === null ? 25 : Number(limitRaw), 1000);
-    if (!Number.isInteger(limit) || limit < 0) throw badRequest("limit param must be an integer");
-    const body: Record<string, unknown> = { first: "/v2/images", schema: "/v2/schemas/images" };
-    if (imgs.length > limit) {
-      imgs = imgs.slice(0, limit);
-      const next = new URLSearchParams(q);
-      next.set("marker", imgs[imgs.length - 1].id);
-      body.next = `/v2/images?${next.toString()}`;
+    imgs = imgs.slice(0, limit);
+    const body: Record<string, unknown> = {
+      images: imgs.map((img) => this.view(img)),
+      first: "/v2/images",
+      schema: "/v2/schemas/images",
+    };
+    const rest = new URLSearchParams([...q].filter(([k]) => k !== "marker"));
+    if (rest.toString()) body.first = `/v2/images?${rest.toString()}`;
+    // Glance links a next page whenever this one is full (which may then be empty)
+    if (imgs.length > 0 && imgs.length === limit) {
+      rest.set("marker", imgs[imgs.length - 1].id);
+      body.next = `/v2/images?${rest.toString()}`;
     }
-    if (q.toString())
-      body.first = `/v2/images?${new URLSearchParams([...q].filter(([k]) => k !== "marker")).toString()}`;
-    body.images = imgs.map((img) => this.view(img));
     return { status: 200, body };
   }
 
@@ -380,7 +547,11 @@ export class ImageService {
         415,
         `Invalid media type '${ct}' for PATCH. Expected: application/openstack-images-v2.1-json-patch`,
       );
-    const img = this.findOwned(ctx.params.id, t, "modify");
+    const img = this.findOwned(
+      ctx.params.id,
+      t,
+      "You are not authorized to complete modify_image action.",
+    );
     const ops = ctx.json<{ op: string; path: string; value?: unknown }[]>();
     if (!Array.isArray(ops))
       throw badRequest("Request body must be a JSON array of operation objects.");
@@ -413,6 +584,116 @@ export class ImageService {
     return { status: 200, body: this.view(img) };
   }
 
+  /**
+   * Image members as Glance's image_members controller and default policies have them:
+   * only `shared` images have members; the owner adds and removes them and sees them
+   * all; a member sees (and sets the status of) its own membership only.
+   */
+  private memberRoutes(r: Router, auth: (ctx: Ctx) => Token): void {
+    const v = "/image/v2";
+    const ONLY_SHARED = "Only shared images have members.";
+    const visibleMembers = (img: Image, t: Token) =>
+      this.r.members.filter(
+        (m) =>
+          m.image_id === img.id && (img.owner === t.project.id || m.member_id === t.project.id),
+      );
+    const lookup = (img: Image, t: Token, memberId: string): Member => {
+      const m = visibleMembers(img, t).find((x) => x.member_id === memberId);
+      if (!m) throw notFound(`${memberId} not found in the member list of the image ${img.id}.`);
+      return m;
+    };
+    const body = (ctx: Ctx, expected: string): Record<string, unknown> => {
+      if (ctx.raw.length === 0) throw badRequest("Body expected in request.");
+      const b = ctx.json<unknown>();
+      if (typeof b !== "object" || b === null || Array.isArray(b)) throw badRequest(expected);
+      return b as Record<string, unknown>;
+    };
+    r.add("image", "GET", `${v}/images/:id/members`, (ctx) => {
+      const t = auth(ctx);
+      const img = this.findVisible(ctx.params.id, t);
+      if (img.visibility !== "shared")
+        throw forbidden(`Not allowed to list members for image ${img.id}: ${ONLY_SHARED}`);
+      return {
+        status: 200,
+        body: {
+          members: visibleMembers(img, t).map((m) => this.memberView(m)),
+          schema: "/v2/schemas/members",
+        },
+      };
+    });
+    r.add("image", "POST", `${v}/images/:id/members`, (ctx) => {
+      const t = auth(ctx);
+      const b = body(ctx, 'Expected a member in the form: {"member": "image_id"}');
+      if (!("member" in b)) throw badRequest("Member to be added not specified");
+      if (!b.member) throw badRequest("Member can't be empty");
+      if (typeof b.member !== "string")
+        throw badRequest('Expected a member in the form: {"member": "image_id"}');
+      const memberId = b.member;
+      const img = this.findVisible(ctx.params.id, t);
+      if (img.visibility !== "shared")
+        throw forbidden(`Not allowed to create members for image ${img.id}: ${ONLY_SHARED}`);
+      if (img.owner !== t.project.id)
+        throw forbidden(`Not allowed to create members for image ${img.id}.`);
+      const current = this.r.members.filter((m) => m.image_id === img.id);
+      if (current.some((m) => m.member_id === memberId))
+        throw conflict(`Member ${memberId} is duplicated for image ${img.id}`);
+      if (current.length >= MEMBER_QUOTA)
+        throw new ApiError(
+          413,
+          `Image member limit exceeded for image ${img.id}: Maximum number of image members exceeded (${MEMBER_QUOTA}).`,
+        );
+      const t0 = now();
+      const m: Member = {
+        image_id: img.id,
+        member_id: memberId,
+        status: "pending",
+        created_at: t0,
+        updated_at: t0,
+      };
+      this.r.members.push(m);
+      this.c.store.save();
+      return { status: 200, body: this.memberView(m) };
+    });
+    r.add("image", "GET", `${v}/images/:id/members/:member`, (ctx) => {
+      const t = auth(ctx);
+      const img = this.findVisible(ctx.params.id, t);
+      // Glance turns every refusal here into 404, not to tell who else is a member
+      if (img.visibility !== "shared") throw notFound(ONLY_SHARED);
+      return { status: 200, body: this.memberView(lookup(img, t, ctx.params.member)) };
+    });
+    r.add("image", "PUT", `${v}/images/:id/members/:member`, (ctx) => {
+      const t = auth(ctx);
+      const b = body(ctx, 'Expected a status in the form: {"status": "status"}');
+      if (!("status" in b)) throw badRequest("Status not specified");
+      const img = this.findVisible(ctx.params.id, t);
+      if (img.visibility !== "shared")
+        throw forbidden(`Not allowed to update members for image ${img.id}: ${ONLY_SHARED}`);
+      // only the member itself may accept, reject or reset its membership
+      if (img.owner === t.project.id)
+        throw forbidden(`Not allowed to update members for image ${img.id}.`);
+      const m = lookup(img, t, ctx.params.member);
+      const status = b.status;
+      if (status !== "accepted" && status !== "rejected" && status !== "pending")
+        throw badRequest('Incorrect request: Status must be "pending", "accepted" or "rejected".');
+      m.status = status;
+      m.updated_at = now();
+      this.c.store.save();
+      return { status: 200, body: this.memberView(m) };
+    });
+    r.add("image", "DELETE", `${v}/images/:id/members/:member`, (ctx) => {
+      const t = auth(ctx);
+      const img = this.findVisible(ctx.params.id, t);
+      if (img.visibility !== "shared")
+        throw forbidden(`Not allowed to delete members for image ${img.id}: ${ONLY_SHARED}`);
+      if (img.owner !== t.project.id)
+        throw forbidden(`Not allowed to delete members for image ${img.id}.`);
+      const m = lookup(img, t, ctx.params.member);
+      this.r.members = this.r.members.filter((x) => x !== m);
+      this.c.store.save();
+      return { status: 204 };
+    });
+  }
+
   routes(r: Router, auth: (ctx: Ctx) => Token): void {
     const version = (id: string, status: string) => ({
       id,
@@ -441,11 +722,17 @@ export class ImageService {
     r.add("image", "POST", `${v}/images`, (ctx) => {
       const t = auth(ctx);
       const body = ctx.json<Record<string, unknown>>();
+      if (typeof body !== "object" || body === null || Array.isArray(body))
+        throw badRequest("Request body must be a JSON object.");
       if (typeof body.id === "string" && this.r.images.some((i) => i.id === body.id))
         throw conflict(`Image with identifier ${body.id} already exists!`);
+      // a project member may name its own project as the owner, nobody else's
+      if ("owner" in body && body.owner !== t.project.id)
+        throw forbidden("You are not authorized to complete add_image action.");
       const img = this.createRecord(t, { id: typeof body.id === "string" ? body.id : undefined });
       try {
-        for (const [k, val] of Object.entries(body)) if (k !== "id") this.setField(img, k, val, t);
+        for (const [k, val] of Object.entries(body))
+          if (k !== "id" && k !== "owner") this.setField(img, k, val, t);
       } catch (e) {
         this.r.images = this.r.images.filter((i) => i !== img);
         throw e;
@@ -459,7 +746,11 @@ export class ImageService {
     r.add("image", "PATCH", `${v}/images/:id`, (ctx) => this.patch(ctx, auth(ctx)));
     r.add("image", "DELETE", `${v}/images/:id`, async (ctx) => {
       const t = auth(ctx);
-      const img = this.findOwned(ctx.params.id, t, "delete");
+      const img = this.findOwned(
+        ctx.params.id,
+        t,
+        "You are not authorized to complete delete_image action.",
+      );
       if (img.protected) throw forbidden(`Image ${img.id} is protected and cannot be deleted.`);
       this.r.images = this.r.images.filter((i) => i !== img);
       this.r.members = this.r.members.filter((m) => m.image_id !== img.id);
@@ -467,24 +758,41 @@ export class ImageService {
       this.c.store.save();
       return { status: 204 };
     });
+
+    // image data
     r.add("image", "PUT", `${v}/images/:id/file`, async (ctx) => {
       const t = auth(ctx);
-      const img = this.findOwned(ctx.params.id, t, "upload data to");
+      const ct = (ctx.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (ct !== "application/octet-stream")
+        throw new ApiError(415, `Invalid content type ${ct || "None"}`);
+      const img = this.findOwned(
+        ctx.params.id,
+        t,
+        `Not allowed to upload image data for image ${ctx.params.id}`,
+      );
+      if (img.status !== "queued")
+        throw conflict(`Image status transition from ${img.status} to saving is not allowed`);
       if (!img.disk_format || !img.container_format)
         throw badRequest(
           "Properties disk_format, container_format must be set prior to saving data.",
         );
-      if (img.status !== "queued")
-        throw conflict(`Image status transition from ${img.status} to saving is not allowed`);
       img.status = "saving";
       writeFileSync(this.c.disk.imageFile(img.id), ctx.raw);
       const info = await describe(this.c.disk.imageFile(img.id));
-      Object.assign(img, info, { status: "active", virtual_size: info.size, updated_at: now() });
+      Object.assign(img, info, { virtual_size: info.size, updated_at: now() });
+      if (Faults.matches(this.c.faults.stuckImages, img.id, img.name))
+        this.c.log(`image ${img.id}: stays in saving (fault)`);
+      else img.status = "active";
       this.c.store.save();
       return { status: 204 };
     });
     r.add("image", "GET", `${v}/images/:id/file`, (ctx) => {
       const img = this.findVisible(ctx.params.id, auth(ctx));
+      if (img.status === "deactivated")
+        throw forbidden(
+          "The requested image has been deactivated. Image data download is forbidden.",
+        );
+      // no data yet (queued, saving): 204, as Glance answers when the store has nothing
       if (img.status !== "active" || !this.c.disk.hasImageData(img.id)) return { status: 204 };
       return {
         status: 200,
@@ -496,106 +804,63 @@ export class ImageService {
         },
       };
     });
+
+    // tags
     r.add("image", "PUT", `${v}/images/:id/tags/:tag`, (ctx) => {
-      const img = this.findOwned(ctx.params.id, auth(ctx), "modify");
-      if (!img.tags.includes(ctx.params.tag)) img.tags.push(ctx.params.tag);
-      this.c.store.save();
+      const tag = ctx.params.tag;
+      if (tag.length > 255)
+        throw badRequest(`Provided object does not match schema 'image': '${tag}' is too long`);
+      const img = this.findOwned(
+        ctx.params.id,
+        auth(ctx),
+        `Not allowed to update tags for image ${ctx.params.id}.`,
+      );
+      if (!img.tags.includes(tag)) {
+        if (img.tags.length >= TAG_QUOTA)
+          throw new ApiError(
+            413,
+            `Image tag limit exceeded for image ${img.id}: Maximum number of tags exceeded (${TAG_QUOTA}).`,
+          );
+        img.tags.push(tag);
+        img.updated_at = now();
+        this.c.store.save();
+      }
       return { status: 204 };
     });
     r.add("image", "DELETE", `${v}/images/:id/tags/:tag`, (ctx) => {
-      const img = this.findOwned(ctx.params.id, auth(ctx), "modify");
+      const img = this.findOwned(
+        ctx.params.id,
+        auth(ctx),
+        `Not allowed to delete tags for image ${ctx.params.id}.`,
+      );
       if (!img.tags.includes(ctx.params.tag)) throw notFound(`Tag ${ctx.params.tag} not found`);
       img.tags = img.tags.filter((x) => x !== ctx.params.tag);
+      img.updated_at = now();
       this.c.store.save();
       return { status: 204 };
     });
     r.add("image", "POST", `${v}/images/:id/actions/deactivate`, (ctx) => {
-      const img = this.findOwned(ctx.params.id, auth(ctx), "deactivate");
+      const img = this.findOwned(
+        ctx.params.id,
+        auth(ctx),
+        "You are not authorized to complete deactivate action.",
+      );
       if (img.status === "active") img.status = "deactivated";
       this.c.store.save();
       return { status: 204 };
     });
     r.add("image", "POST", `${v}/images/:id/actions/reactivate`, (ctx) => {
-      const img = this.findOwned(ctx.params.id, auth(ctx), "reactivate");
+      const img = this.findOwned(
+        ctx.params.id,
+        auth(ctx),
+        "You are not authorized to complete reactivate action.",
+      );
       if (img.status === "deactivated") img.status = "active";
       this.c.store.save();
       return { status: 204 };
     });
 
-    // members
-    const findMember = (img: Image, memberId: string): Member => {
-      const m = this.r.members.find((x) => x.image_id === img.id && x.member_id === memberId);
-      if (!m) throw notFound(`${memberId} is not a member of image ${img.id}`);
-      return m;
-    };
-    r.add("image", "GET", `${v}/images/:id/members`, (ctx) => {
-      const t = auth(ctx);
-      const img = this.findVisible(ctx.params.id, t);
-      if (img.visibility !== "shared") throw forbidden("Only shared images have members.");
-      const members = this.r.members.filter(
-        (m) =>
-          m.image_id === img.id && (img.owner === t.project.id || m.member_id === t.project.id),
-      );
-      return {
-        status: 200,
-        body: { members: members.map((m) => this.memberView(m)), schema: "/v2/schemas/members" },
-      };
-    });
-    r.add("image", "POST", `${v}/images/:id/members`, (ctx) => {
-      const t = auth(ctx);
-      const img = this.findVisible(ctx.params.id, t);
-      if (img.owner !== t.project.id)
-        throw forbidden("You are not permitted to create image members for the image.");
-      if (img.visibility !== "shared") throw forbidden("Only shared images have members.");
-      const memberId = ctx.json<{ member?: string }>().member;
-      if (!memberId) throw badRequest("Member to be added not specified");
-      if (this.r.members.some((m) => m.image_id === img.id && m.member_id === memberId))
-        throw conflict(`The target member ${memberId} is already associated with image ${img.id}.`);
-      const t0 = now();
-      const m: Member = {
-        image_id: img.id,
-        member_id: memberId,
-        status: "pending",
-        created_at: t0,
-        updated_at: t0,
-      };
-      this.r.members.push(m);
-      this.c.store.save();
-      return { status: 200, body: this.memberView(m) };
-    });
-    r.add("image", "GET", `${v}/images/:id/members/:member`, (ctx) => {
-      const t = auth(ctx);
-      const img = this.findVisible(ctx.params.id, t);
-      if (img.owner !== t.project.id && ctx.params.member !== t.project.id)
-        throw notFound(`${ctx.params.member} is not a member of image ${img.id}`);
-      return { status: 200, body: this.memberView(findMember(img, ctx.params.member)) };
-    });
-    r.add("image", "PUT", `${v}/images/:id/members/:member`, (ctx) => {
-      const t = auth(ctx);
-      const img = this.findVisible(ctx.params.id, t);
-      const m = findMember(img, ctx.params.member);
-      if (m.member_id !== t.project.id)
-        throw forbidden("You are not permitted to modify 'status' on this image member.");
-      const status = ctx.json<{ status?: string }>().status;
-      if (status !== "accepted" && status !== "rejected" && status !== "pending")
-        throw badRequest(
-          `Provided object does not match schema 'member': '${String(status)}' is not one of ['pending', 'accepted', 'rejected']`,
-        );
-      m.status = status;
-      m.updated_at = now();
-      this.c.store.save();
-      return { status: 200, body: this.memberView(m) };
-    });
-    r.add("image", "DELETE", `${v}/images/:id/members/:member`, (ctx) => {
-      const t = auth(ctx);
-      const img = this.findVisible(ctx.params.id, t);
-      if (img.owner !== t.project.id)
-        throw forbidden("You are not permitted to delete image members for the image.");
-      const m = findMember(img, ctx.params.member);
-      this.r.members = this.r.members.filter((x) => x !== m);
-      this.c.store.save();
-      return { status: 204 };
-    });
+    this.memberRoutes(r, auth);
 
     // schemas (glanceclient and some SDK calls read them)
     const schema = (name: string) => ({
