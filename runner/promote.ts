@@ -10,6 +10,7 @@ import type { PromotionMethod } from "../lib/config/promotion";
 import { customProperties, PROVENANCE_PREFIX } from "../lib/imageProperties";
 import type { GlanceImage, ImageService } from "../lib/openstack/images";
 import { promotedTag, type BuiltImage } from "../lib/promotion";
+import { formatMarkedLine, parseMarkedLine } from "./request";
 
 export interface PromotionRequest {
   /** The promoting stack (production). */
@@ -38,15 +39,11 @@ export interface PromotionResult {
 export const PROMOTION_MARKER = "IMAGE_PROMOTION_RESULT=";
 
 export function formatPromotionResult(result: PromotionResult): string {
-  return `${PROMOTION_MARKER}${JSON.stringify(result)}`;
+  return formatMarkedLine(PROMOTION_MARKER, result);
 }
 
 export function parsePromotionResult(stdout: string): PromotionResult | undefined {
-  const line = stdout
-    .split("\n")
-    .reverse()
-    .find((l) => l.startsWith(PROMOTION_MARKER));
-  return line ? (JSON.parse(line.slice(PROMOTION_MARKER.length)) as PromotionResult) : undefined;
+  return parseMarkedLine<PromotionResult>(PROMOTION_MARKER, stdout);
 }
 
 /** The two sides: the project that owns the pinned image, and this stack's project. */

@@ -35,15 +35,25 @@ export interface BuildResult {
 
 export const RESULT_MARKER = "IMAGE_BUILD_RESULT=";
 
+/** A runner's result as one output line: `<marker><json>`. */
+export function formatMarkedLine(marker: string, value: unknown): string {
+  return `${marker}${JSON.stringify(value)}`;
+}
+
+/** The last `<marker><json>` line in a command's output, parsed. */
+export function parseMarkedLine<T>(marker: string, stdout: string): T | undefined {
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(marker));
+  return line ? (JSON.parse(line.slice(marker.length)) as T) : undefined;
+}
+
 export function formatResult(result: BuildResult): string {
-  return `${RESULT_MARKER}${JSON.stringify(result)}`;
+  return formatMarkedLine(RESULT_MARKER, result);
 }
 
 /** The last result line in a command's output (the main stack's view of a build). */
 export function parseResult(stdout: string): BuildResult | undefined {
-  const line = stdout
-    .split("\n")
-    .reverse()
-    .find((l) => l.startsWith(RESULT_MARKER));
-  return line ? (JSON.parse(line.slice(RESULT_MARKER.length)) as BuildResult) : undefined;
+  return parseMarkedLine<BuildResult>(RESULT_MARKER, stdout);
 }

@@ -33,3 +33,13 @@ export function formatProblems(problems: ConfigProblem[], namespace: string): st
   const noun = problems.length === 1 ? "problem" : "problems";
   return `Invalid stack configuration, ${problems.length} ${noun}; nothing was created:\n${lines.join("\n")}`;
 }
+
+/** The value at a config key path (what a problem reports as "given"). */
+export function valueAt(root: unknown, keyPath: PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const segment of keyPath) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}

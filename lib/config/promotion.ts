@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError, type ConfigProblem } from "./errors";
+import { ConfigError, valueAt, type ConfigProblem } from "./errors";
 
 /**
  * The configuration of a stack that promotes images instead of building them
@@ -154,13 +154,4 @@ export function resolvePromotionConfig(
     sourceCloud: config.promotionSourceCloud,
     defaultBuild: defaultBuild!,
   };
-}
-
-function valueAt(root: unknown, keyPath: PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const segment of keyPath) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
 }

@@ -4,7 +4,7 @@ import type { z } from "zod";
 import { environmentInventories } from "../ansible/ansibleCfg";
 import { reservedMetadataKeys } from "../imageProperties";
 import { planBuildOrder } from "../plan";
-import { ConfigError, type ConfigProblem } from "./errors";
+import { ConfigError, valueAt, type ConfigProblem } from "./errors";
 import { DEFAULTS, stackConfigSchema, type RawBuild, type RawStackConfig } from "./schema";
 import type { BuildSource, BuildSpec, StackSettings } from "./types";
 
@@ -48,15 +48,6 @@ export interface ResolveContext {
 
 function issuePath(issue: z.core.$ZodIssue): string {
   return issue.path.map((segment) => String(segment)).join(".");
-}
-
-function valueAt(root: unknown, keyPath: PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const segment of keyPath) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
 }
 
 function zodProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
