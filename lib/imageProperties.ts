@@ -36,6 +36,22 @@ export interface Provenance {
 
 export const PROVENANCE_PREFIX = "image_build_";
 
+/**
+ * Which resource instance holds the image: a new id at every create, set on
+ * the image it builds or adopts. A replaced resource whose image a newer one
+ * adopted (same fingerprint) sees another claim and must not delete it.
+ */
+export const CLAIM_PROPERTY = `${PROVENANCE_PREFIX}claim`;
+
+/** True when a later create took the image over (its claim is not `claim`). */
+export function claimedByAnother(
+  image: Record<string, unknown>,
+  claim: string | undefined,
+): boolean {
+  const current = image[CLAIM_PROPERTY];
+  return typeof current === "string" && current !== "" && current !== claim;
+}
+
 export function provenanceProperties(p: Provenance): Record<string, string> {
   return {
     [`${PROVENANCE_PREFIX}fingerprint`]: p.fingerprint,

@@ -1,8 +1,9 @@
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { finalImageProperties } from "../lib/imageProperties";
+import { CLAIM_PROPERTY, finalImageProperties } from "../lib/imageProperties";
 import { applyRetention } from "./retention";
 import { OperationClock } from "../lib/intervals";
 import { buildStackName, imageName } from "../lib/naming";
@@ -160,10 +161,13 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
   });
 
+  // This create's claim on the image it builds or adopts (see CLAIM_PROPERTY).
+  const claim = randomUUID();
   if (already) {
     ctx.say(
       `image ${already.name} (${already.id}) with fingerprint ${request.fingerprint} exists already: using it`,
     );
+    await ctx.images.update(already.id, { [CLAIM_PROPERTY]: claim }, []);
     return {
       ...resultFrom(
         already.id,
@@ -174,6 +178,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
         timings,
       ),
       history: await applyRetention(request, already.id, ctx.images, ctx.say),
+      claim,
     };
   }
 
@@ -263,7 +268,12 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
         );
         // The upload copies the volume's image metadata, which may include
         // signature_verified: an image carrying it can't be a source (bug 1823445).
-        await ctx.images.update(imageId!, props, ["signature_verified"], spec.image.visibility);
+        await ctx.images.update(
+          imageId!,
+          { ...props, [CLAIM_PROPERTY]: claim },
+          ["signature_verified"],
+          spec.image.visibility,
+        );
       }),
     );
   } catch (err) {
@@ -287,6 +297,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     ...resultFrom(imageId!, name, request, commit, builtAt.toISOString(), timings),
     ansibleWindow,
     history: await applyRetention(request, imageId!, ctx.images, ctx.say),
+    claim,
   };
   if (request.manifestOutputPath) appendManifest(request.manifestOutputPath, result, spec.key);
   return result;

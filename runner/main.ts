@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { loadCloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
 import { ImageService, VolumeService } from "../lib/openstack/images";
-import { finalImageProperties } from "../lib/imageProperties";
+import { claimedByAnother, finalImageProperties } from "../lib/imageProperties";
 import { destroyBuildStack, openBuildStack, runBuild, type RunnerContext } from "./build";
 import { applyRetention } from "./retention";
 import { formatResult, parseResult, type BuildRequest } from "./request";
@@ -104,7 +104,13 @@ async function main(mode: string): Promise<void> {
     case "delete": {
       const stack = await openBuildStack(request);
       await destroyBuildStack(stack, ctx, "leftovers of a build");
-      if (previous && request.spec.image.deleteOnDestroy) {
+      const image = previous ? await ctx.images.get(previous.imageId) : undefined;
+      if (previous && image && claimedByAnother(image, previous.claim)) {
+        // A replacement with the same fingerprint adopted this very image.
+        say(
+          `keeping image ${previous.imageName} (${previous.imageId}): a newer build of this stack uses it`,
+        );
+      } else if (previous && request.spec.image.deleteOnDestroy) {
         say(`deleting image ${previous.imageName} (${previous.imageId}) (deleteImageOnDestroy)`);
         await ctx.images.delete(previous.imageId);
       } else if (previous) {

@@ -31,6 +31,8 @@ export interface BuildResult {
   ansibleWindow?: { start: number; end: number };
   /** Images of this build key the stack keeps (after keepImages), newest first. */
   history?: BuiltImage[];
+  /** This resource instance's claim on the image (see CLAIM_PROPERTY). */
+  claim?: string;
 }
 
 export const RESULT_MARKER = "IMAGE_BUILD_RESULT=";

@@ -247,4 +247,24 @@ describe("end to end: staging → production promotion and the OpenTofu hand-off
     await copyStack.destroy({ color: "never" });
     assert.ok(await prodOsc.json(["image", "show", copyId]), "a promoting stack deleted an image");
   });
+
+  it("a replace that adopts the same image never deletes it, even with deleteImageOnDestroy", async () => {
+    // What an upgrade that changes the trigger format does to every image.
+    const fat3 = built[2];
+    e2e.writeConfig("staging", { ...stagingConfig, deleteImageOnDestroy: true });
+    await staging.up({ color: "never" });
+    const urn = (await staging.exportStack()).deployment.resources
+      .map((r: { urn: string }) => r.urn)
+      .find((u: string) => u.endsWith("::fat-image"));
+    assert.ok(urn, "no fat-image resource in the staging state");
+    const out = collector();
+    const result = await staging.up({ color: "never", replace: [urn], onOutput: out.onOutput });
+    assert.equal(result.summary.resourceChanges?.replace, 1, out.lines.join("\n"));
+    assert.equal((await stagingFat()).imageId, fat3.imageId, "the replace built a new image");
+    assert.ok(await e2e.osc.json(["image", "show", fat3.imageId]), "the adopted image was deleted");
+    assert.ok(
+      out.lines.some((l) => l.includes("a newer build of this stack uses it")),
+      out.lines.join("\n"),
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import {
   applianceImageDefaults,
+  claimedByAnother,
   finalImageProperties,
   provenanceProperties,
 } from "../../lib/imageProperties";
@@ -75,6 +76,16 @@ describe("image properties", () => {
       { op: "replace", path: "/visibility", value: "shared" },
     ]);
     assert.deepEqual(imagePatchOps(current, { os_type: "linux" }, [], "private"), []);
+  });
+
+  it("a replaced build keeps the image when a newer create adopted it (another claim)", () => {
+    // Same fingerprint after a replace: the new create adopted the image and claimed it.
+    assert.equal(claimedByAnother({ image_build_claim: "new" }, "old"), true);
+    assert.equal(claimedByAnother({ image_build_claim: "new" }, undefined), true);
+    // Its own image, or one from before claims existed: the resource may delete it.
+    assert.equal(claimedByAnother({ image_build_claim: "old" }, "old"), false);
+    assert.equal(claimedByAnother({}, "old"), false);
+    assert.equal(claimedByAnother({}, undefined), false);
   });
 });
 
