@@ -113,9 +113,17 @@ export function finalImageProperties(
 export function customProperties(image: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(image)
-      .filter(([k, v]) => !RESERVED.has(k) && typeof v === "string")
+      .filter(([k, v]) => typeof v === "string" && !RESERVED.has(k) && !notCopied(k))
       .map(([k, v]) => [k, v as string]),
   );
+}
+
+/**
+ * Glance refuses `os_glance_*` (import/store bookkeeping) and `stores` on a
+ * new image; the claim belongs to the original's build resource, not a copy.
+ */
+function notCopied(key: string): boolean {
+  return key.startsWith("os_glance") || key === "stores" || key === CLAIM_PROPERTY;
 }
 
 /** Keys of `metadata` that Glance reserves: reported as config errors. */

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import {
   applianceImageDefaults,
   claimedByAnother,
+  customProperties,
   finalImageProperties,
   provenanceProperties,
 } from "../../lib/imageProperties";
@@ -76,6 +77,31 @@ describe("image properties", () => {
       { op: "replace", path: "/visibility", value: "shared" },
     ]);
     assert.deepEqual(imagePatchOps(current, { os_type: "linux" }, [], "private"), []);
+  });
+
+  it("a copy carries the image's own properties, not Glance's attributes or bookkeeping", () => {
+    const image = {
+      id: "i",
+      name: "openhpc-fat",
+      status: "active",
+      visibility: "shared",
+      size: 1024,
+      checksum: "abc",
+      os_hidden: false,
+      tags: ["promoted-production"],
+      hw_disk_bus: "scsi",
+      image_build_fingerprint: "f",
+      image_build_claim: "c",
+      os_glance_importing_to_stores: "",
+      os_glance_failed_import: "",
+      stores: "ceph",
+      site: "x",
+    };
+    assert.deepEqual(customProperties(image), {
+      hw_disk_bus: "scsi",
+      image_build_fingerprint: "f",
+      site: "x",
+    });
   });
 
   it("a replaced build keeps the image when a newer create adopted it (another claim)", () => {
