@@ -40,6 +40,11 @@ const REPLACE_OPS = new Set([
   "discard-replaced",
 ]);
 
+/** Of one URN's steps: `replace` carries both states, `delete-replaced` only the old one. */
+function stepRank(op: string): number {
+  return op === "replace" ? 3 : op === "create-replacement" ? 2 : REPLACE_OPS.has(op) ? 1 : 0;
+}
+
 /** Build key and kind from a per-image command's URN (`...::<key>-image` / `...::<key>-promotion`). */
 function commandOf(urn: string): { key: string; kind: "build" | "pin" } | undefined {
   if (!urn.includes("command:local:Command::")) return undefined;
@@ -56,9 +61,7 @@ export function planRows(preview: PreviewJson): ImagePlanRow[] {
   const byUrn = new Map<string, PreviewStep>();
   for (const step of preview.steps ?? []) {
     const seen = byUrn.get(step.urn);
-    if (!seen || (REPLACE_OPS.has(step.op) && !REPLACE_OPS.has(seen.op))) byUrn.set(step.urn, step);
-    else if (seen.op === "delete-replaced" && step.op !== "delete-replaced")
-      byUrn.set(step.urn, step);
+    if (!seen || stepRank(step.op) > stepRank(seen.op)) byUrn.set(step.urn, step);
   }
   const rows: ImagePlanRow[] = [];
   for (const [urn, step] of byUrn) {

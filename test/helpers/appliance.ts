@@ -31,3 +31,8 @@ export function makeAppliance(): {
     cleanup: () => fs.rmSync(repoRoot, { recursive: true, force: true }),
   };
 }
+
+/** The fingerprinted paths of a `makeAppliance()` tree: its three areas. */
+export function applianceAreaPaths(repoRoot: string): string[] {
+  return ["ansible", "environments/common", "environments/site"].map((p) => path.join(repoRoot, p));
+}

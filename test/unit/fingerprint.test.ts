@@ -10,7 +10,7 @@ import {
   canonicalJson,
   type ContentInputs,
 } from "../../lib/fingerprint";
-import { makeAppliance } from "../helpers/appliance";
+import { applianceAreaPaths, makeAppliance } from "../helpers/appliance";
 
 describe("fingerprints", () => {
   const inputs: ContentInputs = {
@@ -61,9 +61,7 @@ describe("fingerprints", () => {
     let paths: string[];
     beforeEach(() => {
       appliance = makeAppliance();
-      paths = ["ansible", "environments/common", "environments/site"].map((p) =>
-        path.join(appliance.repoRoot, p),
-      );
+      paths = applianceAreaPaths(appliance.repoRoot);
     });
     afterEach(() => appliance.cleanup());
 

@@ -11,7 +11,7 @@ import {
   type PreviewStep,
 } from "../../lib/previewPlan";
 import { rebuildTriggers } from "../../lib/triggers";
-import { makeAppliance } from "../helpers/appliance";
+import { applianceAreaPaths, makeAppliance } from "../helpers/appliance";
 
 /** Pulumi's marker for a value not known until the update runs. */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -370,9 +370,7 @@ describe("preview → image plan", () => {
     it("counts what really changed in an appliance checkout", () => {
       const appliance = makeAppliance();
       try {
-        const paths = ["ansible", "environments/common", "environments/site"].map((p) =>
-          path.join(appliance.repoRoot, p),
-        );
+        const paths = applianceAreaPaths(appliance.repoRoot);
         const before = applianceDigest(appliance.repoRoot, paths);
         for (const file of ["activate", "ansible.cfg", "inventory/groups"])
           fs.appendFileSync(path.join(appliance.environmentRoot, file), "# changed\n");

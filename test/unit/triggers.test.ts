@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { BuildSpec } from "../../lib/config/types";
 import { applianceDigest, buildFingerprint } from "../../lib/fingerprint";
 import { contentInputs, fingerprintOf, rebuildTriggers } from "../../lib/triggers";
-import { makeAppliance } from "../helpers/appliance";
+import { applianceAreaPaths, makeAppliance } from "../helpers/appliance";
 
 /** The parts of a build spec the triggers read. */
 const spec = {
@@ -35,9 +35,7 @@ describe("rebuild triggers", () => {
   let paths: string[];
   beforeEach(() => {
     appliance = makeAppliance();
-    paths = ["ansible", "environments/common", "environments/site"].map((p) =>
-      path.join(appliance.repoRoot, p),
-    );
+    paths = applianceAreaPaths(appliance.repoRoot);
   });
   afterEach(() => appliance.cleanup());
 
