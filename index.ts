@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { asRunError, loadStackPlan, runnerCloudEnvironment } from "./lib/config/load";
 import type { PromotionSettings } from "./lib/config/promotion";
 import type { StackSettings } from "./lib/config/types";
-import { checkPins } from "./lib/promotion";
+import { checkPins } from "./lib/pins";
 import { ImageSet } from "./components/ImageSet";
 import { ImagePromotion } from "./components/ImagePromotion";
 
@@ -62,22 +62,7 @@ async function promotingStack(settings: PromotionSettings) {
   );
   return {
     /** Per pinned key: the image this project uses, the pinned image, how it got here. */
-    images: Object.fromEntries(
-      pins.map((pin) => {
-        const p = promotions[pin.key];
-        return [
-          pin.key,
-          {
-            imageId: p.imageId,
-            imageName: p.imageName,
-            fingerprint: p.fingerprint,
-            pinnedImageId: pin.imageId,
-            promotedFrom: pin.outside ? "outside" : settings.promoteFrom,
-            how: p.result.apply((r) => r?.how ?? ""),
-          },
-        ];
-      }),
-    ),
+    images: Object.fromEntries(pins.map((pin) => [pin.key, promotions[pin.key].outputs()])),
     cluster_image_id: promotions[settings.defaultBuild].imageId,
     cluster_image: Object.fromEntries(pins.map((pin) => [pin.key, promotions[pin.key].imageName])),
   };

@@ -1,13 +1,33 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import type { ApplianceDigest } from "../lib/fingerprint";
+import type { BuiltImage } from "../lib/pins";
 import type { BuildSpec } from "../lib/config/types";
-import { parseResult, type BuildRequest, type BuildResult } from "../runner/request";
+import {
+  buildRequestEnvironment,
+  encodeBuildSecrets,
+  parseResult,
+  type BuildRequest,
+  type BuildResult,
+  type BuildSettings,
+} from "../lib/protocol";
 import { contentInputs, fingerprintOf, rebuildTriggers } from "../lib/triggers";
+import { runnerCommand } from "./runnerCommand";
 
-/** This project's root (where runner/ and node_modules/ are). */
-const PROJECT_ROOT = path.resolve(__dirname, "..");
+/** Stack outputs per build, in the shape the README documents. */
+export interface ImageOutputs {
+  imageId: pulumi.Output<string>;
+  imageName: pulumi.Output<string>;
+  fingerprint: pulumi.Output<string>;
+  sourceImageId: pulumi.Output<string>;
+  inventoryGroups: string[];
+  /** How the image was built: commit, time, seconds per step, when Ansible ran. */
+  build: pulumi.Output<
+    Pick<BuildResult, "gitCommit" | "builtAt" | "timings" | "ansibleWindow"> | undefined
+  >;
+  /** Every image of this key the stack keeps, newest first: what a promoting stack may pin. */
+  history: pulumi.Output<BuiltImage[]>;
+}
 
 export interface ImageBuildArgs {
   project: string;
@@ -55,7 +75,7 @@ export class ImageBuild extends pulumi.ComponentResource {
 
     // The request holds settings only; what changes per build (source and
     // fingerprint) has variables of its own, so a preview diff stays short.
-    const request: Omit<BuildRequest, "sourceImageId" | "fingerprint"> = {
+    const settings: BuildSettings = {
       project: args.project,
       stack: args.stack,
       spec,
@@ -66,40 +86,35 @@ export class ImageBuild extends pulumi.ComponentResource {
       buildState: args.buildState,
       manifestOutputPath: args.manifestOutputPath,
     };
-    const environment: Record<string, pulumi.Input<string>> = {
-      ...(args.runnerEnvironment ?? {}),
-      IMAGE_BUILD_REQUEST: JSON.stringify(request),
-      IMAGE_BUILD_SOURCE_IMAGE_ID: this.sourceImageId,
-      IMAGE_BUILD_FINGERPRINT: this.fingerprint,
-    };
     // Secrets go through stdin: a secret in `environment` would make the whole
     // map secret and hide the request from `pulumi preview --diff`.
     const stdin = args.vaultPassword
       ? pulumi.secret(
-          args.vaultPassword.apply((vaultPassword) => JSON.stringify({ vaultPassword })),
+          args.vaultPassword.apply((vaultPassword) => encodeBuildSecrets({ vaultPassword })),
         )
       : undefined;
 
-    const build = (this.command = new command.local.Command(
+    const runner = runnerCommand(
       `${name}-image`,
       {
-        // The runner lives in this project; only `dir` names the checkout, so
-        // moving it shows as an update (properties re-applied), never a rebuild.
-        interpreter: ["node", "--import", "tsx", "runner/main.ts"],
-        dir: PROJECT_ROOT,
-        create: "build",
-        update: "update",
-        delete: "delete",
-        environment,
+        script: "runner/main.ts",
+        modes: { create: "build", update: "update", delete: "delete" },
+        environment: {
+          ...(args.runnerEnvironment ?? {}),
+          ...buildRequestEnvironment<pulumi.Input<string>>(
+            settings,
+            this.sourceImageId,
+            this.fingerprint,
+          ),
+        },
         stdin,
         triggers: [content.apply(rebuildTriggers)],
+        parseResult,
       },
-      { parent: this },
-    ));
-    // Image ids and names are not secret, even when the command's inputs are.
-    this.result = pulumi
-      .unsecret(build.stdout)
-      .apply((stdout) => (stdout ? parseResult(stdout) : undefined));
+      this,
+    );
+    this.command = runner.command;
+    this.result = runner.result;
     this.imageId = this.result.apply((r) => r?.imageId ?? "");
     this.imageName = this.result.apply((r) => r?.imageName ?? "");
     this.registerOutputs({
@@ -108,5 +123,27 @@ export class ImageBuild extends pulumi.ComponentResource {
       fingerprint: this.fingerprint,
       sourceImageId: this.sourceImageId,
     });
+  }
+
+  /** This build's entry of the stack's `images` output. */
+  outputs(): ImageOutputs {
+    return {
+      imageId: this.imageId,
+      imageName: this.imageName,
+      fingerprint: this.fingerprint,
+      sourceImageId: this.sourceImageId,
+      inventoryGroups: this.inventoryGroups,
+      build: this.result.apply((r) =>
+        r
+          ? {
+              gitCommit: r.gitCommit,
+              builtAt: r.builtAt,
+              timings: r.timings,
+              ansibleWindow: r.ansibleWindow,
+            }
+          : undefined,
+      ),
+      history: this.result.apply((r) => r?.history ?? []),
+    };
   }
 }

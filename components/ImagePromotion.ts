@@ -1,15 +1,25 @@
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import type { PromotionMethod } from "../lib/config/promotion";
-import type { CheckedPin } from "../lib/promotion";
+import type { CheckedPin } from "../lib/pins";
 import {
   parsePromotionResult,
+  promotionRequestEnvironment,
   type PromotionRequest,
   type PromotionResult,
-} from "../runner/promote";
+} from "../lib/protocol";
+import { runnerCommand } from "./runnerCommand";
 
-const PROJECT_ROOT = path.resolve(__dirname, "..");
+/** Stack outputs per pin, in the shape the README documents. */
+export interface PromotionOutputs {
+  imageId: pulumi.Output<string>;
+  imageName: pulumi.Output<string>;
+  fingerprint: pulumi.Output<string>;
+  pinnedImageId: string;
+  /** The stack promoted from, or "outside". */
+  promotedFrom: string;
+  how: pulumi.Output<string>;
+}
 
 export interface ImagePromotionArgs {
   stack: string;
@@ -34,6 +44,7 @@ export class ImagePromotion extends pulumi.ComponentResource {
   readonly fingerprint: pulumi.Output<string>;
   readonly result: pulumi.Output<PromotionResult | undefined>;
   readonly command: command.local.Command;
+  private readonly pinnedOutputs: PromotionOutputs;
 
   constructor(name: string, args: ImagePromotionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:index:ImagePromotion", name, {}, opts);
@@ -47,30 +58,38 @@ export class ImagePromotion extends pulumi.ComponentResource {
       promoteFrom: args.promoteFrom,
       method: args.method,
     };
-    const environment: Record<string, string> = {
-      ...(args.runnerEnvironment ?? {}),
-      IMAGE_PROMOTION_REQUEST: JSON.stringify(request),
-      ...(args.sourceCloud ? { IMAGE_PROMOTION_SOURCE_CLOUD: args.sourceCloud } : {}),
-    };
-    this.command = new command.local.Command(
+    const runner = runnerCommand(
       `${name}-promotion`,
       {
-        interpreter: ["node", "--import", "tsx", "runner/promoteMain.ts"],
-        dir: PROJECT_ROOT,
-        create: "promote",
-        update: "promote",
-        delete: "unpromote",
-        environment,
+        script: "runner/promoteMain.ts",
+        modes: { create: "promote", update: "promote", delete: "unpromote" },
+        environment: {
+          ...(args.runnerEnvironment ?? {}),
+          ...promotionRequestEnvironment(request, args.sourceCloud),
+        },
         triggers: [{ imageId: pin.imageId, method: args.method }],
+        parseResult: parsePromotionResult,
       },
-      { parent: this },
+      this,
     );
-    this.result = pulumi
-      .unsecret(this.command.stdout)
-      .apply((stdout) => (stdout ? parsePromotionResult(stdout) : undefined));
+    this.command = runner.command;
+    this.result = runner.result;
     this.imageId = this.result.apply((r) => r?.imageId ?? "");
     this.imageName = this.result.apply((r) => r?.imageName ?? pin.expected?.imageName ?? "");
     this.fingerprint = this.result.apply((r) => r?.fingerprint ?? pin.expected?.fingerprint ?? "");
-    this.registerOutputs({ imageId: this.imageId, imageName: this.imageName });
+    this.pinnedOutputs = {
+      imageId: this.imageId,
+      imageName: this.imageName,
+      fingerprint: this.fingerprint,
+      pinnedImageId: pin.imageId,
+      promotedFrom: pin.outside ? "outside" : args.promoteFrom,
+      how: this.result.apply((r) => r?.how ?? ""),
+    };
+    this.registerOutputs({ ...this.pinnedOutputs });
+  }
+
+  /** This pin's entry of the stack's `images` output. */
+  outputs(): PromotionOutputs {
+    return this.pinnedOutputs;
   }
 }

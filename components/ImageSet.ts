@@ -2,30 +2,15 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { applianceDigest, fileDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
-import type { BuildResult } from "../runner/request";
-import type { BuiltImage } from "../lib/promotion";
-import { ImageBuild } from "./ImageBuild";
+import { ImageBuild, type ImageOutputs } from "./ImageBuild";
+
+export type { ImageOutputs };
 
 export interface ImageSetArgs {
   settings: StackSettings;
   project: string;
   stack: string;
   runnerEnvironment?: Record<string, string>;
-}
-
-/** Stack outputs per build, in the shape the README documents. */
-export interface ImageOutputs {
-  imageId: pulumi.Output<string>;
-  imageName: pulumi.Output<string>;
-  fingerprint: pulumi.Output<string>;
-  sourceImageId: pulumi.Output<string>;
-  inventoryGroups: string[];
-  /** How the image was built: commit, time, seconds per step, when Ansible ran. */
-  build: pulumi.Output<
-    Pick<BuildResult, "gitCommit" | "builtAt" | "timings" | "ansibleWindow"> | undefined
-  >;
-  /** Every image of this key the stack keeps, newest first: what a promoting stack may pin. */
-  history: pulumi.Output<BuiltImage[]>;
 }
 
 /**
@@ -72,7 +57,7 @@ export class ImageSet extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.registerOutputs({});
+    this.registerOutputs({ images: this.outputs() });
   }
 
   private sourceImageId(spec: BuildSpec): pulumi.Input<string> {
@@ -90,29 +75,10 @@ export class ImageSet extends pulumi.ComponentResource {
     }
   }
 
+  /** The stack's `images` output: one entry per build key. */
   outputs(): Record<string, ImageOutputs> {
     return Object.fromEntries(
-      Object.entries(this.builds).map(([key, build]) => [
-        key,
-        {
-          imageId: build.imageId,
-          imageName: build.imageName,
-          fingerprint: build.fingerprint,
-          sourceImageId: build.sourceImageId,
-          inventoryGroups: build.inventoryGroups,
-          build: build.result.apply((r) =>
-            r
-              ? {
-                  gitCommit: r.gitCommit,
-                  builtAt: r.builtAt,
-                  timings: r.timings,
-                  ansibleWindow: r.ansibleWindow,
-                }
-              : undefined,
-          ),
-          history: build.result.apply((r) => r?.history ?? []),
-        },
-      ]),
+      Object.entries(this.builds).map(([key, build]) => [key, build.outputs()]),
     );
   }
 }

@@ -1,3 +1,5 @@
+import { PROVENANCE, PROVENANCE_PREFIX, provenanceProperties, type Provenance } from "./provenance";
+
 /**
  * Properties the appliance's CI sets on every image it builds
  * (hw_* for the hypervisor, os_* for tooling), by disk format.
@@ -21,47 +23,6 @@ export function applianceImageDefaults(
     props.hw_disk_bus = "virtio";
   }
   return props;
-}
-
-/** Where an image came from; also how a later run recognises an image it already built. */
-export interface Provenance {
-  fingerprint: string;
-  gitCommit: string;
-  sourceImageId: string;
-  inventoryGroups: string[];
-  builtAt: Date;
-  buildKey: string;
-  stack: string;
-}
-
-export const PROVENANCE_PREFIX = "image_build_";
-
-/**
- * Which resource instance holds the image: a new id at every create, set on
- * the image it builds or adopts. A replaced resource whose image a newer one
- * adopted (same fingerprint) sees another claim and must not delete it.
- */
-export const CLAIM_PROPERTY = `${PROVENANCE_PREFIX}claim`;
-
-/** True when a later create took the image over (its claim is not `claim`). */
-export function claimedByAnother(
-  image: Record<string, unknown>,
-  claim: string | undefined,
-): boolean {
-  const current = image[CLAIM_PROPERTY];
-  return typeof current === "string" && current !== "" && current !== claim;
-}
-
-export function provenanceProperties(p: Provenance): Record<string, string> {
-  return {
-    [`${PROVENANCE_PREFIX}fingerprint`]: p.fingerprint,
-    [`${PROVENANCE_PREFIX}git_commit`]: p.gitCommit || "unknown",
-    [`${PROVENANCE_PREFIX}source_image_id`]: p.sourceImageId,
-    [`${PROVENANCE_PREFIX}inventory_groups`]: ["builder", ...p.inventoryGroups].join(","),
-    [`${PROVENANCE_PREFIX}time`]: p.builtAt.toISOString(),
-    [`${PROVENANCE_PREFIX}key`]: p.buildKey,
-    [`${PROVENANCE_PREFIX}stack`]: p.stack,
-  };
 }
 
 /** Properties Glance manages itself or that must not be copied onto a new image. */
@@ -123,7 +84,7 @@ export function customProperties(image: Record<string, unknown>): Record<string,
  * new image; the claim belongs to the original's build resource, not a copy.
  */
 function notCopied(key: string): boolean {
-  return key.startsWith("os_glance") || key === "stores" || key === CLAIM_PROPERTY;
+  return key.startsWith("os_glance") || key === "stores" || key === PROVENANCE.claim;
 }
 
 /** Keys of `metadata` that Glance reserves: reported as config errors. */

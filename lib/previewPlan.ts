@@ -3,6 +3,7 @@
  * requests: one row per build key (build, rebuild, unchanged, ...) or per pin
  * (promote, unpin), with the inputs that changed.
  */
+import { readBuildSettings, readPromotionRequest } from "./protocol";
 
 /** The parts of a preview step this reads (Pulumi's `apitype.PreviewStep`). */
 export interface PreviewStep {
@@ -80,15 +81,14 @@ function triggersOf(state?: {
   return first && typeof first === "object" ? (first as Record<string, unknown>) : undefined;
 }
 
-function envOf(state: { inputs?: Record<string, unknown> } | undefined, name: string): unknown {
-  const env = state?.inputs?.environment as Record<string, unknown> | undefined;
-  const text = env?.[name];
-  if (typeof text !== "string" || text === UNKNOWN) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** A step's command environment, with values the preview does not know yet left out. */
+function envOf(state: { inputs?: Record<string, unknown> } | undefined): Record<string, string> {
+  const env = (state?.inputs?.environment ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (e): e is [string, string] => typeof e[1] === "string" && e[1] !== UNKNOWN,
+    ),
+  );
 }
 
 function buildRow(key: string, step: PreviewStep): ImagePlanRow {
@@ -113,9 +113,7 @@ function buildRow(key: string, step: PreviewStep): ImagePlanRow {
   if (REPLACE_OPS.has(step.op)) {
     const before = triggersOf(step.oldState);
     const after = triggersOf(step.newState);
-    const request = envOf(step.newState, "IMAGE_BUILD_REQUEST") as
-      { spec?: { source?: { kind?: string; key?: string } } } | undefined;
-    const source = request?.spec?.source;
+    const source = readBuildSettings(envOf(step.newState))?.spec?.source;
     if (!after || after.sourceImageId === UNKNOWN) {
       return row("rebuild", [
         source?.kind === "build"
@@ -132,8 +130,7 @@ function buildRow(key: string, step: PreviewStep): ImagePlanRow {
 
 function pinRow(key: string, step: PreviewStep): ImagePlanRow {
   const pinned = (state?: PreviewStep["newState"]) => {
-    const request = envOf(state, "IMAGE_PROMOTION_REQUEST") as
-      { imageId?: string; outside?: boolean; expected?: { imageName?: string } } | undefined;
+    const request = readPromotionRequest(envOf(state));
     if (!request?.imageId) return "an image";
     const name = request.expected?.imageName ? ` (${request.expected.imageName})` : "";
     return `${request.imageId}${name}${request.outside ? ", outside image" : ""}`;

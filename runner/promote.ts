@@ -6,54 +6,17 @@
  *   share        → make it `shared`, add the project as a member (owner), accept it (member);
  *   copy         → a new image in this project with the same data and properties.
  */
-import type { PromotionMethod } from "../lib/config/promotion";
-import { customProperties, PROVENANCE_PREFIX } from "../lib/imageProperties";
+import { customProperties } from "../lib/imageProperties";
 import type { GlanceImage, ImageService } from "../lib/openstack/images";
-import { promotedTag, type BuiltImage } from "../lib/promotion";
-import { formatMarkedLine, parseMarkedLine } from "./request";
-
-export interface PromotionRequest {
-  /** The promoting stack (production). */
-  stack: string;
-  key: string;
-  /** The pinned image (owned by the source project). */
-  imageId: string;
-  outside: boolean;
-  /** What the stack promoted from recorded for this image; checked again here. */
-  expected?: BuiltImage;
-  promoteFrom: string;
-  method: PromotionMethod;
-}
-
-export interface PromotionResult {
-  /** The image this stack's cluster uses: the pinned one, or its copy. */
-  imageId: string;
-  imageName: string;
-  fingerprint: string;
-  /** The pinned image. */
-  pinnedImageId: string;
-  how: "same-project" | "share" | "copy" | "public";
-  promotedAt: string;
-}
-
-export const PROMOTION_MARKER = "IMAGE_PROMOTION_RESULT=";
-
-export function formatPromotionResult(result: PromotionResult): string {
-  return formatMarkedLine(PROMOTION_MARKER, result);
-}
-
-export function parsePromotionResult(stdout: string): PromotionResult | undefined {
-  return parseMarkedLine<PromotionResult>(PROMOTION_MARKER, stdout);
-}
+import { copiesFilter, promotedTag, PROVENANCE, readProvenance } from "../lib/provenance";
+import type { PromotionRequest, PromotionResult, Say } from "../lib/protocol";
 
 /** The two sides: the project that owns the pinned image, and this stack's project. */
 export interface PromotionSides {
   source: { images: ImageService; projectId: string; cloud: string };
   target: { images: ImageService; projectId: string; cloud: string };
-  say: (message: string) => void;
+  say: Say;
 }
-
-const PROMOTED_FROM = `${PROVENANCE_PREFIX}promoted_from`;
 
 /** Why a pinned image may not be promoted, or undefined when it may. */
 export function provenanceMismatch(
@@ -63,15 +26,16 @@ export function provenanceMismatch(
   if (image.status !== "active") return `its status is ${image.status}, not active`;
   if (request.outside || !request.expected) return undefined;
   const expected = request.expected;
+  const provenance = readProvenance(image);
   const actual = {
     name: image.name,
-    fingerprint: image[`${PROVENANCE_PREFIX}fingerprint`],
-    key: image[`${PROVENANCE_PREFIX}key`],
+    fingerprint: provenance.fingerprint,
+    key: provenance.buildKey,
   };
   if (actual.fingerprint !== expected.fingerprint)
-    return `its ${PROVENANCE_PREFIX}fingerprint is ${JSON.stringify(actual.fingerprint)}, but stack ${request.promoteFrom} recorded ${expected.fingerprint}`;
+    return `its ${PROVENANCE.fingerprint} is ${JSON.stringify(actual.fingerprint)}, but stack ${request.promoteFrom} recorded ${expected.fingerprint}`;
   if (actual.key !== request.key)
-    return `its ${PROVENANCE_PREFIX}key is ${JSON.stringify(actual.key)}, not ${request.key}`;
+    return `its ${PROVENANCE.buildKey} is ${JSON.stringify(actual.key)}, not ${request.key}`;
   if (actual.name !== expected.imageName)
     return `its name is ${JSON.stringify(actual.name)}, but stack ${request.promoteFrom} recorded ${expected.imageName}`;
   return undefined;
@@ -95,7 +59,7 @@ export async function promote(
       `${where}: image ${request.imageId} (${image.name}) can't be promoted: ${mismatch}`,
     );
   }
-  const fingerprint = String(image[`${PROVENANCE_PREFIX}fingerprint`] ?? "");
+  const fingerprint = readProvenance(image).fingerprint;
   const result = (imageId: string, how: PromotionResult["how"]): PromotionResult => ({
     imageId,
     imageName: image.name,
@@ -139,10 +103,7 @@ export async function promote(
   }
 
   // copy: reuse a finished copy from an earlier run; a half-made one is replaced.
-  const copies = await target.images.list({
-    [PROMOTED_FROM]: image.id,
-    owner: target.projectId,
-  });
+  const copies = await target.images.list(copiesFilter(image.id, target.projectId));
   const done = copies.find((c) => c.status === "active");
   for (const stale of copies.filter((c) => c !== done)) {
     say(`${request.key}: removing unfinished copy ${stale.id} (${stale.status}) of an earlier run`);
@@ -159,7 +120,7 @@ export async function promote(
     visibility: "private",
     ...(typeof image.min_disk === "number" ? { min_disk: image.min_disk } : {}),
     ...customProperties(image),
-    [PROMOTED_FROM]: image.id,
+    [PROVENANCE.promotedFrom]: image.id,
   });
   const size = typeof image.size === "number" ? ` (${(image.size / 2 ** 20).toFixed(0)} MiB)` : "";
   say(

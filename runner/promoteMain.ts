@@ -9,17 +9,16 @@ import { loadCloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
 import { ImageService } from "../lib/openstack/images";
 import {
+  capText,
+  decodePromotionRequest,
+  ENV,
   formatPromotionResult,
   parsePromotionResult,
-  promote,
-  unpromote,
-  type PromotionRequest,
-  type PromotionSides,
-} from "./promote";
+  sayTo,
+} from "../lib/protocol";
+import { promote, unpromote, type PromotionSides } from "./promote";
 
-function say(message: string): void {
-  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
+const say = sayTo(process.stdout);
 
 async function side(env: NodeJS.ProcessEnv, projectRoot: string) {
   const client = new OpenStackClient(loadCloudAuth(env, projectRoot));
@@ -33,22 +32,15 @@ async function side(env: NodeJS.ProcessEnv, projectRoot: string) {
 }
 
 async function main(mode: string): Promise<void> {
-  const request = JSON.parse(
-    process.env.IMAGE_PROMOTION_REQUEST ?? "null",
-  ) as PromotionRequest | null;
-  if (!request) {
-    throw new Error(
-      "IMAGE_PROMOTION_REQUEST must be set: this runner is started by the image-build program",
-    );
-  }
+  const request = decodePromotionRequest(process.env);
   const projectRoot = path.resolve(__dirname, "..");
   const target = await side(process.env, projectRoot);
-  const sourceCloud = process.env.IMAGE_PROMOTION_SOURCE_CLOUD;
+  const sourceCloud = process.env[ENV.promotionSourceCloud];
   const source = sourceCloud
     ? await side({ ...process.env, OS_CLOUD: sourceCloud }, projectRoot)
     : target;
   const sides: PromotionSides = { source, target, say };
-  const previous = parsePromotionResult(process.env.PULUMI_COMMAND_STDOUT ?? "");
+  const previous = parsePromotionResult(process.env[ENV.previousStdout] ?? "");
   switch (mode) {
     case "promote":
       process.stdout.write(`${formatPromotionResult(await promote(request, sides))}\n`);
@@ -63,7 +55,7 @@ async function main(mode: string): Promise<void> {
 
 main(process.argv[2] ?? "").catch((err: unknown) => {
   process.stderr.write(
-    `image promotion failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    `${capText(`image promotion failed: ${err instanceof Error ? err.message : String(err)}`)}\n`,
   );
   process.exitCode = 1;
 });

@@ -1,7 +1,11 @@
 /**
  * The Ansible step of one build, run by the build stack's `@pulumi/command`
- * resource: wait for SSH, run the appliance's fatimage.yml, clean up. Prints
- * short progress lines; the full Ansible output goes to the build's log file.
+ * resource: wait for SSH, run the appliance's fatimage.yml, clean up.
+ *
+ * Its stdout is stored in the build stack's state and relayed as progress,
+ * so it stays short whatever Ansible prints: milestones, a progress line at
+ * growing intervals, and the result line (ProvisionResult) last. Ansible's
+ * whole output goes to the build's log file.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -15,19 +19,25 @@ import {
   sshArgv,
   type BuilderConnection,
 } from "../lib/ansible/command";
-import { isProgressLine, tail } from "../lib/ansible/output";
-import type { ProvisionSpec } from "./provisionSpec";
+import { ansibleFailure, AnsibleProgress } from "../lib/ansible/output";
+import {
+  capText,
+  ENV,
+  formatProvisionResult,
+  progressDue,
+  sayTo,
+  type ProvisionSpec,
+  type Window,
+} from "../lib/protocol";
 
-function say(message: string): void {
-  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
+const say = sayTo(process.stdout);
 
 /** execa is ESM-only; this runner is CommonJS, so it is loaded on first use. */
 async function loadExeca(): Promise<typeof import("execa")> {
   return import("execa");
 }
 
-async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Promise<void> {
+async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Promise<Window> {
   const started = Date.now();
   const deadline = started + timeoutMinutes * 60_000;
   let attempts = 0;
@@ -40,9 +50,8 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
     const { execa } = await loadExeca();
     const result = await execa(file, args, { reject: false, timeout: 30_000, stdin: "ignore" });
     if (result.exitCode === 0) {
-      process.stdout.write(`SSH_WAIT=${started}-${Date.now()}\n`);
       say(`SSH is up after ${Math.round((Date.now() - started) / 1000)} s (${attempts} attempts)`);
-      return;
+      return { start: started, end: Date.now() };
     }
     lastError =
       (result.stderr || result.stdout || `exit ${result.exitCode}`).trim().split("\n").pop() ?? "";
@@ -59,11 +68,115 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
   }
 }
 
+/** Secret extraVars from the environment, merged over the plain ones. */
+function extraVarsOf(spec: ProvisionSpec): Record<string, unknown> {
+  const secret = process.env[ENV.secretExtraVars];
+  return secret
+    ? { ...spec.extraVars, ...(JSON.parse(secret) as Record<string, unknown>) }
+    : spec.extraVars;
+}
+
+/** Lines of Ansible output kept in memory for the failure summary; each at most 1 MiB. */
+const KEPT_LINES = 400;
+const KEPT_LINE_LENGTH = 2 ** 20;
+
+async function runPlaybook(
+  spec: ProvisionSpec,
+  work: string,
+  conn: BuilderConnection,
+): Promise<{ window: Window; tasks: number }> {
+  const inventoryFile = path.join(work, "builder-inventory.yml");
+  fs.writeFileSync(inventoryFile, builderInventory(conn, spec.inventoryGroups));
+  const extraVars = extraVarsOf(spec);
+  let generatedExtraVarsFile: string | undefined;
+  if (Object.keys(extraVars).length) {
+    generatedExtraVarsFile = path.join(work, "extravars.yml");
+    fs.writeFileSync(generatedExtraVarsFile, stringify(extraVars), { mode: 0o600 });
+  }
+  let vaultPasswordFile = spec.vaultPasswordFile;
+  if (process.env[ENV.vaultPassword]) {
+    vaultPasswordFile = path.join(work, "vault-password");
+    fs.writeFileSync(vaultPasswordFile, process.env[ENV.vaultPassword]!, { mode: 0o600 });
+  }
+  const argv = playbookArgv({
+    repoRoot: spec.repoRoot,
+    environmentRoot: spec.environmentRoot,
+    environmentInventories: environmentInventories(spec.repoRoot, spec.environmentRoot),
+    builderInventoryFile: inventoryFile,
+    extraVarsFile: spec.extraVarsFile,
+    generatedExtraVarsFile,
+    verbosity: spec.verbosity,
+    vaultPasswordFile,
+  });
+  say(
+    `running ${argv.slice(0, 4).join(" ")} (groups: ${["builder", ...spec.inventoryGroups].join(", ")})`,
+  );
+  say(`full Ansible output: ${spec.logFile}`);
+  fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
+  const log = fs.createWriteStream(spec.logFile, { flags: "a" });
+  log.write(`$ ${argv.join(" ")}\n`);
+
+  const lines: string[] = [];
+  const progress = new AnsibleProgress();
+  const started = Date.now();
+  // The first progress line comes with Ansible's first output, then at growing intervals.
+  let lastReport = 0;
+  let reports = 0;
+  const { execa } = await loadExeca();
+  const child = execa(argv[0], argv.slice(1), {
+    cwd: spec.repoRoot,
+    env: {
+      ...playbookEnv(spec.repoRoot, spec.environmentRoot),
+      ANSIBLE_FORCE_COLOR: "0",
+      PYTHONUNBUFFERED: "1",
+    },
+    reject: false,
+    all: true,
+    stdin: "ignore",
+    lines: false,
+  });
+  const keep = (line: string) => {
+    lines.push(line.length > KEPT_LINE_LENGTH ? line.slice(0, KEPT_LINE_LENGTH) : line);
+    if (lines.length > KEPT_LINES) lines.shift();
+  };
+  let partial = "";
+  child.all?.on("data", (chunk: Buffer) => {
+    log.write(chunk);
+    const parts = (partial + chunk.toString("utf8")).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      keep(line);
+      progress.read(line);
+    }
+    if (progressDue(Date.now() - lastReport, reports)) {
+      lastReport = Date.now();
+      reports++;
+      say(progress.summary(Date.now() - started));
+    }
+  });
+  const result = await child;
+  if (partial) keep(partial);
+  await new Promise<void>((resolve) => log.end(resolve));
+  if (result.exitCode !== 0) {
+    const failure = ansibleFailure(lines) ?? "(no failed task in its output)";
+    throw new Error(
+      capText(
+        `Ansible failed (exit ${result.exitCode}) for build ${spec.buildKey} after ${progress.tasks} tasks:\n${failure}\nfull Ansible output: ${spec.logFile}`,
+        spec.logFile,
+      ),
+    );
+  }
+  say(
+    `Ansible finished for build ${spec.buildKey}: ${progress.tasks} tasks in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  return { window: { start: started, end: Date.now() }, tasks: progress.tasks };
+}
+
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.env.PROVISION_SPEC ?? "null") as ProvisionSpec | null;
-  const privateKey = process.env.BUILDER_SSH_PRIVATE_KEY;
+  const spec = JSON.parse(process.env[ENV.provisionSpec] ?? "null") as ProvisionSpec | null;
+  const privateKey = process.env[ENV.builderPrivateKey];
   if (!spec || !privateKey)
-    throw new Error("PROVISION_SPEC and BUILDER_SSH_PRIVATE_KEY must be set");
+    throw new Error(`${ENV.provisionSpec} and ${ENV.builderPrivateKey} must be set`);
 
   // Secrets live in a private temporary directory for the length of the run only.
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `image-build-${spec.buildKey}-`));
@@ -80,80 +193,10 @@ async function main(): Promise<void> {
       privateKeyFile: keyFile,
       bastion: spec.bastion,
     };
-    await waitForSsh(conn, spec.sshTimeoutMinutes);
-
-    const inventoryFile = path.join(work, "builder-inventory.yml");
-    fs.writeFileSync(inventoryFile, builderInventory(conn, spec.inventoryGroups));
-    let generatedExtraVarsFile: string | undefined;
-    if (Object.keys(spec.extraVars).length) {
-      generatedExtraVarsFile = path.join(work, "extravars.yml");
-      fs.writeFileSync(generatedExtraVarsFile, stringify(spec.extraVars), { mode: 0o600 });
-    }
-    let vaultPasswordFile = spec.vaultPasswordFile;
-    if (process.env.ANSIBLE_VAULT_PASSWORD) {
-      vaultPasswordFile = path.join(work, "vault-password");
-      fs.writeFileSync(vaultPasswordFile, process.env.ANSIBLE_VAULT_PASSWORD, { mode: 0o600 });
-    }
-    const argv = playbookArgv({
-      repoRoot: spec.repoRoot,
-      environmentRoot: spec.environmentRoot,
-      environmentInventories: environmentInventories(spec.repoRoot, spec.environmentRoot),
-      builderInventoryFile: inventoryFile,
-      extraVarsFile: spec.extraVarsFile,
-      generatedExtraVarsFile,
-      verbosity: spec.verbosity,
-      vaultPasswordFile,
-    });
-    say(
-      `running ${argv.slice(0, 4).join(" ")} (groups: ${["builder", ...spec.inventoryGroups].join(", ")})`,
-    );
-    say(`full Ansible output: ${spec.logFile}`);
-    fs.mkdirSync(path.dirname(spec.logFile), { recursive: true });
-    const log = fs.createWriteStream(spec.logFile, { flags: "a" });
-    log.write(`$ ${argv.join(" ")}\n`);
-
-    const lines: string[] = [];
-    const ansibleStarted = Date.now();
-    const { execa } = await loadExeca();
-    const child = execa(argv[0], argv.slice(1), {
-      cwd: spec.repoRoot,
-      env: {
-        ...playbookEnv(spec.repoRoot, spec.environmentRoot),
-        ANSIBLE_FORCE_COLOR: "0",
-        PYTHONUNBUFFERED: "1",
-      },
-      reject: false,
-      all: true,
-      stdin: "ignore",
-      lines: false,
-    });
-    let partial = "";
-    child.all?.on("data", (chunk: Buffer) => {
-      log.write(chunk);
-      const text = partial + chunk.toString("utf8");
-      const parts = text.split("\n");
-      partial = parts.pop() ?? "";
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > 400) lines.shift();
-        if (isProgressLine(line)) say(line.trim());
-      }
-    });
-    const result = await child;
-    if (partial) lines.push(partial);
-    await new Promise<void>((resolve) => log.end(resolve));
-    if (result.exitCode !== 0) {
-      process.stderr.write(
-        `\nAnsible failed (exit ${result.exitCode}) for build ${spec.buildKey}; last lines:\n`,
-      );
-      process.stderr.write(tail(lines, 40).join("\n") + "\n");
-      process.exitCode = 2;
-      return;
-    }
-    // Absolute times, so a caller can tell whether two builds' Ansible runs overlapped.
-    process.stdout.write(`ANSIBLE_WINDOW=${ansibleStarted}-${Date.now()}\n`);
-    say(
-      `Ansible finished for build ${spec.buildKey} in ${Math.round((Date.now() - ansibleStarted) / 1000)} s`,
+    const sshWait = await waitForSsh(conn, spec.sshTimeoutMinutes);
+    const ansible = await runPlaybook(spec, work, conn);
+    process.stdout.write(
+      `${formatProvisionResult({ sshWait, ansible: ansible.window, tasks: ansible.tasks })}\n`,
     );
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -161,6 +204,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${capText(err instanceof Error ? err.message : String(err))}\n`);
   process.exitCode = 1;
 });

@@ -1,6 +1,8 @@
-import type { BuildRequest } from "./request";
 import type { GlanceImage, ImageService } from "../lib/openstack/images";
-import { imagesToDelete, type BuiltImage, type RetentionCandidate } from "../lib/promotion";
+import type { BuiltImage } from "../lib/pins";
+import { buildKeyFilter, hasPromotedTag, readProvenance } from "../lib/provenance";
+import type { BuildRequest, Say } from "../lib/protocol";
+import { imagesToDelete, type RetentionCandidate } from "../lib/retention";
 
 /**
  * The images this stack keeps for one build key after a build, newest first,
@@ -12,19 +14,19 @@ export async function applyRetention(
   request: BuildRequest,
   currentImageId: string,
   images: ImageService,
-  say: (message: string) => void,
+  say: Say,
 ): Promise<BuiltImage[]> {
   const { spec } = request;
   const current = await images.get(currentImageId);
-  const mine = (
-    await images.list({ image_build_key: spec.key, image_build_stack: request.stack })
-  ).filter((image) => !current?.owner || image.owner === current.owner);
+  const mine = (await images.list(buildKeyFilter(spec.key, request.stack))).filter(
+    (image) => !current?.owner || image.owner === current.owner,
+  );
   const candidates: RetentionCandidate[] = [];
   for (const image of mine) {
     candidates.push({
       imageId: image.id,
       imageName: image.name,
-      builtAt: String(image.image_build_time ?? image.created_at ?? ""),
+      builtAt: readProvenance(image).builtAt || String(image.created_at ?? ""),
       promoted: await isPromoted(image, images),
       protected: image.protected === true,
     });
@@ -47,16 +49,15 @@ export async function applyRetention(
     .map((image) => ({
       imageId: image.id,
       imageName: image.name,
-      fingerprint: String(image.image_build_fingerprint ?? ""),
-      builtAt: String(image.image_build_time ?? ""),
+      fingerprint: readProvenance(image).fingerprint,
+      builtAt: readProvenance(image).builtAt,
     }))
     .sort((a, b) => (b.builtAt ?? "").localeCompare(a.builtAt ?? ""));
 }
 
 /** In use outside this stack: tagged by a same-project promotion, or shared with a project. */
 async function isPromoted(image: GlanceImage, images: ImageService): Promise<boolean> {
-  const tags = Array.isArray(image.tags) ? (image.tags as string[]) : [];
-  if (tags.some((t) => t.startsWith("promoted-"))) return true;
+  if (hasPromotedTag(image)) return true;
   if (image.visibility !== "shared") return false;
   return (await images.members(image.id)).length > 0;
 }

@@ -7,6 +7,7 @@
  *   3. 2 independent builds in one `up` against 1 build.
  * Prints the figures; targets are stated beside them, not asserted.
  */
+import { TIMING_NAMES } from "../lib/protocol";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as os from "node:os";
 import { startLocalProject, type LocalProject } from "./localProject";
@@ -57,8 +58,9 @@ async function main(): Promise<void> {
       `one fat build: wall ${fmt(oneWall)} s; Ansible ${fmt(ansible)} s; waiting on the cloud ${fmt(cloud)} s; program overhead ${fmt(overhead)} s (${fmt((overhead / oneWall) * 100)} %, target < 10 %)`,
     );
     report(
-      `  steps: ${Object.entries(t)
-        .map(([k, v]) => `${k} ${v}s`)
+      `  steps: ${[...TIMING_NAMES, "cloud"]
+        .filter((k) => t[k] !== undefined)
+        .map((k) => `${k} ${t[k]}s`)
         .join(", ")}`,
     );
 

@@ -1,3 +1,5 @@
+import { TIMING_NAMES } from "../lib/protocol";
+
 /** The per-build summary the demo and the benchmarks print. */
 export type ImagesOutput = Record<
   string,
@@ -8,22 +10,10 @@ export type ImagesOutput = Record<
   }
 >;
 
-/** Steps in the order a build runs them (see runner/build.ts). */
-const STEPS = [
-  "sourceCheck",
-  "provision",
-  "ansible",
-  "stop",
-  "release",
-  "upload",
-  "properties",
-  "teardown",
-];
-
 export function formatSummary(images: ImagesOutput): string {
   const rows = Object.entries(images).map(([key, image]) => {
     const t = image.build?.timings ?? {};
-    const steps = STEPS.filter((s) => t[s] !== undefined).map((s) => `${s} ${t[s]}s`);
+    const steps = TIMING_NAMES.filter((s) => t[s] !== undefined).map((s) => `${s} ${t[s]}s`);
     return `  ${key}: ${image.imageName} (${image.imageId})\n      ${steps.join(", ") || "no timings (image reused)"}`;
   });
   return `Builds, seconds per step (provision includes ansible; cloud = time waiting on the cloud):\n${rows.join("\n")}`;

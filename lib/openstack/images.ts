@@ -59,17 +59,6 @@ export class ImageService {
     }
   }
 
-  /** Images with `property=value` (Glance filters on any property), newest first. */
-  async findByProperty(property: string, value: string): Promise<GlanceImage[]> {
-    const query = `?${encodeURIComponent(property)}=${encodeURIComponent(value)}&sort=created_at:desc&limit=100`;
-    const page = await this.client.request<{ images: GlanceImage[] }>(
-      "image",
-      "GET",
-      `/images${query}`,
-    );
-    return page.images;
-  }
-
   async update(
     id: string,
     set: Record<string, string>,
@@ -92,17 +81,25 @@ export class ImageService {
   /** Every image with all of `filters` (Glance filters on any property), newest first. */
   async list(filters: Record<string, string>): Promise<GlanceImage[]> {
     const images: GlanceImage[] = [];
-    let query = new URLSearchParams({ ...filters, sort: "created_at:desc", limit: "100" });
+    const query = (marker?: string) =>
+      [
+        ...Object.entries(filters).map(
+          ([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`,
+        ),
+        "sort=created_at:desc",
+        "limit=100",
+        ...(marker ? [`marker=${encodeURIComponent(marker)}`] : []),
+      ].join("&");
+    let marker: string | undefined;
     for (;;) {
       const page = await this.client.request<{ images: GlanceImage[]; next?: string }>(
         "image",
         "GET",
-        `/images?${query.toString()}`,
+        `/images?${query(marker)}`,
       );
       images.push(...page.images);
-      const last = page.images[page.images.length - 1];
-      if (!page.next || !last) return images;
-      query = new URLSearchParams({ ...Object.fromEntries(query), marker: last.id });
+      marker = page.images[page.images.length - 1]?.id;
+      if (!page.next || !marker) return images;
     }
   }
 

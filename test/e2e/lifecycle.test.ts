@@ -86,10 +86,13 @@ describe("end to end: image builds on localcloud", function () {
       outputs.cluster_image.value,
       Object.fromEntries(Object.entries(first).map(([k, v]) => [k, v.imageName])),
     );
-    // Progress reached the user: Ansible tasks streamed through both engines.
+    // Progress reached the user through both engines, as short lines.
     assert.ok(
-      out.lines.some((l) => l.includes("TASK [One marker per inventory group of the builder]")),
+      out.lines.some((l) => /Ansible: \d+ tasks done \(\d+ s\), now: TASK \[/.test(l)),
+      out.lines.join("\n"),
     );
+    assert.ok(out.lines.some((l) => /Ansible finished for build fat: \d+ tasks in \d+ s/.test(l)));
+    assert.ok(out.lines.some((l) => /builder volume ready \(\d+ s\)/.test(l)));
   });
 
   it("independent builds ran in parallel: their Ansible runs overlap", () => {

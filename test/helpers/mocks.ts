@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { formatResult, type BuildRequest } from "../../runner/request";
+import { decodeBuildRequest, ENV, formatResult } from "../../lib/protocol";
 
 export interface Recorded {
   type: string;
@@ -38,13 +38,8 @@ export function installMocks(
       newResource(args) {
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "command:local:Command" && args.inputs.environment?.IMAGE_BUILD_REQUEST) {
-          const env = args.inputs.environment as Record<string, string>;
-          const request: BuildRequest = {
-            ...JSON.parse(env.IMAGE_BUILD_REQUEST),
-            sourceImageId: env.IMAGE_BUILD_SOURCE_IMAGE_ID,
-            fingerprint: env.IMAGE_BUILD_FINGERPRINT,
-          };
+        if (args.type === "command:local:Command" && args.inputs.environment?.[ENV.buildRequest]) {
+          const request = decodeBuildRequest(args.inputs.environment as Record<string, string>);
           state.stdout = `[00:00:00] building\n${formatResult({
             imageId: `img-${request.spec.key}`,
             imageName: `${request.spec.image.namePrefix}-260105-0907-01234567`,

@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { ImageSet } from "../../components/ImageSet";
 import { resolveStackConfig } from "../../lib/config/resolve";
 import { ROLE_WORDS } from "../../lib/naming";
-import { builderProgram } from "../../runner/builderProgram";
-import type { BuildRequest } from "../../runner/request";
+import { builderProgram } from "../../buildstack/program";
+import { decodeBuildRequest, type BuildRequest } from "../../lib/protocol";
 import { makeAppliance } from "../helpers/appliance";
 import { installMocks, isSecretInput, settled, valueOf, type Recorded } from "../helpers/mocks";
 
@@ -30,14 +30,8 @@ describe("components (Pulumi mocks)", () => {
         namespace: NS,
       },
     );
-  const requestOf = (r: Recorded): BuildRequest => {
-    const env = r.inputs.environment as Record<string, string>;
-    return {
-      ...JSON.parse(env.IMAGE_BUILD_REQUEST),
-      sourceImageId: env.IMAGE_BUILD_SOURCE_IMAGE_ID,
-      fingerprint: env.IMAGE_BUILD_FINGERPRINT,
-    };
-  };
+  const requestOf = (r: Recorded): BuildRequest =>
+    decodeBuildRequest(r.inputs.environment as Record<string, string>);
   const commands = () => recorded.filter((r) => r.type === "command:local:Command");
 
   it("a fat build: one ImageBuild with one command, source resolved by name, outputs from the build", async () => {

@@ -1,11 +1,10 @@
 import { strict as assert } from "node:assert";
 import {
   applianceImageDefaults,
-  claimedByAnother,
   customProperties,
   finalImageProperties,
-  provenanceProperties,
 } from "../../lib/imageProperties";
+import { claimedByAnother, provenanceProperties } from "../../lib/provenance";
 import { imagePatchOps } from "../../lib/openstack/images";
 import { BUILDER_METADATA, builderUserData } from "../../lib/cloudInit";
 

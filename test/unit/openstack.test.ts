@@ -107,7 +107,7 @@ describe("OpenStack client", () => {
       },
       impl,
     );
-    await new ImageService(client).findByProperty("image_build_fingerprint", "abc");
+    await new ImageService(client).list({ image_build_fingerprint: "abc" });
     assert.deepEqual(calls[0].body, {
       auth: {
         identity: {

@@ -3,13 +3,10 @@ import type { GlanceImage } from "../../lib/openstack/images";
 import {
   formatPromotionResult,
   parsePromotionResult,
-  promote,
-  provenanceMismatch,
-  unpromote,
   type PromotionRequest,
   type PromotionResult,
-  type PromotionSides,
-} from "../../runner/promote";
+} from "../../lib/protocol";
+import { promote, provenanceMismatch, unpromote, type PromotionSides } from "../../runner/promote";
 import { FakeImages } from "../helpers/fakeImages";
 
 const FAT = "1b0c6f8e-43d1-4f0b-9f6e-2f4bb1c6a101";

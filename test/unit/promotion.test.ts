@@ -1,12 +1,9 @@
 import { strict as assert } from "node:assert";
 import { ConfigError } from "../../lib/config/errors";
 import type { Pin } from "../../lib/config/promotion";
-import {
-  checkPins,
-  imagesToDelete,
-  promotedTag,
-  type RetentionCandidate,
-} from "../../lib/promotion";
+import { checkPins } from "../../lib/pins";
+import { promotedTag } from "../../lib/provenance";
+import { imagesToDelete, type RetentionCandidate } from "../../lib/retention";
 
 const NS = "slurm-image-builder";
 const FAT_NEW = "1b0c6f8e-43d1-4f0b-9f6e-2f4bb1c6a101";

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import type { GlanceImage } from "../../lib/openstack/images";
 import { applyRetention } from "../../runner/retention";
-import type { BuildRequest } from "../../runner/request";
+import type { BuildRequest } from "../../lib/protocol";
 import { FakeImages } from "../helpers/fakeImages";
 
 const STAGING = "proj-staging";

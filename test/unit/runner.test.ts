@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
-import { engineFailureSummary } from "../../runner/build";
-import { formatResult, parseResult, type BuildResult } from "../../runner/request";
+import { engineFailureSummary } from "../../runner/buildStack";
+import { formatResult, parseResult, type BuildResult } from "../../lib/protocol";
 
 describe("build runner results", () => {
   const result: BuildResult = {

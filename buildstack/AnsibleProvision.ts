@@ -1,7 +1,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import type { ProvisionSpec } from "../runner/provisionSpec";
+import {
+  ENV,
+  parseProvisionResult,
+  type ProvisionResult,
+  type ProvisionSpec,
+} from "../lib/protocol";
 
 export interface AnsibleProvisionArgs {
   /** This project's root: where runner/provision.ts lives. */
@@ -11,6 +16,8 @@ export interface AnsibleProvisionArgs {
   privateKey: pulumi.Input<string>;
   /** Secret: Ansible vault password, when configured in the stack. */
   vaultPassword?: pulumi.Input<string>;
+  /** Secret: the stack config's secret extraVars entries, as JSON. */
+  secretExtraVars?: pulumi.Input<string>;
   /** Extra environment for the run (e.g. PATH with ansible-playbook). */
   environment?: Record<string, string>;
 }
@@ -21,17 +28,20 @@ export interface AnsibleProvisionArgs {
  * `builder` + the build's groups. Secrets travel in the environment only.
  */
 export class AnsibleProvision extends pulumi.ComponentResource {
-  readonly stdout: pulumi.Output<string>;
+  /** What the run did (SSH wait, Ansible's window, task count): data, not scraped text. */
+  readonly result: pulumi.Output<ProvisionResult | undefined>;
 
   constructor(name: string, args: AnsibleProvisionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:builder:AnsibleProvision", name, {}, opts);
     const environment: Record<string, pulumi.Input<string>> = {
       ...(args.environment ?? {}),
-      PROVISION_SPEC: pulumi.output(args.spec).apply((s) => JSON.stringify(s)),
-      BUILDER_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey),
+      [ENV.provisionSpec]: pulumi.output(args.spec).apply((s) => JSON.stringify(s)),
+      [ENV.builderPrivateKey]: pulumi.secret(args.privateKey),
     };
     if (args.vaultPassword !== undefined)
-      environment.ANSIBLE_VAULT_PASSWORD = pulumi.secret(args.vaultPassword);
+      environment[ENV.vaultPassword] = pulumi.secret(args.vaultPassword);
+    if (args.secretExtraVars !== undefined)
+      environment[ENV.secretExtraVars] = pulumi.secret(args.secretExtraVars);
     const run = new command.local.Command(
       `${name}-playbook`,
       {
@@ -48,7 +58,7 @@ export class AnsibleProvision extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.stdout = run.stdout;
-    this.registerOutputs({});
+    this.result = pulumi.unsecret(run.stdout).apply((out) => parseProvisionResult(out ?? ""));
+    this.registerOutputs({ result: this.result });
   }
 }

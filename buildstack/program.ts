@@ -1,16 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AnsibleProvision } from "../components/AnsibleProvision";
-import { BuilderVm } from "../components/BuilderVm";
-import { SshAccess } from "../components/SshAccess";
+import { AnsibleProvision } from "./AnsibleProvision";
+import { BuilderVm } from "./BuilderVm";
+import { SshAccess } from "./SshAccess";
 import { BUILDER_METADATA, builderUserData } from "../lib/cloudInit";
 import { builderHostName } from "../lib/naming";
-import type { BuildRequest } from "./request";
+import type { BuildRequest } from "../lib/protocol";
 
 /**
  * The phases of a build stack, in order. Each is one `pulumi up` of the same
- * program: `release` drops the server, which the provider stops and then
- * deletes (stopBeforeDestroy), keeping the volume for the upload; `destroy`
- * removes the rest.
+ * program: `provision` makes keypair, volume and server and runs Ansible;
+ * `release` drops the server, which the provider stops and then deletes
+ * (stopBeforeDestroy), keeping the volume for the upload. A `pulumi destroy`
+ * of the build stack removes the rest.
  */
 export type BuildPhase = "provision" | "release";
 
@@ -20,6 +21,8 @@ export interface BuilderProgramOptions {
   logFile: string;
   /** Secret: the Ansible vault password, when configured. */
   vaultPassword?: string;
+  /** Secret: extraVars entries that are secret in the stack config. */
+  secretExtraVars?: Record<string, unknown>;
   /** Environment for the Ansible run (PATH with ansible-playbook). */
   ansibleEnvironment?: Record<string, string>;
 }
@@ -53,13 +56,18 @@ export function builderProgram(
       floatingIp: spec.floatingIp,
       withServer: phase === "provision",
     });
+    let ansible: AnsibleProvision | undefined;
     if (phase === "provision" && vm.address) {
-      new AnsibleProvision(
+      ansible = new AnsibleProvision(
         "ansible",
         {
           projectRoot: options.projectRoot,
           privateKey: access.privateKey,
           vaultPassword: options.vaultPassword ? pulumi.secret(options.vaultPassword) : undefined,
+          secretExtraVars:
+            options.secretExtraVars && Object.keys(options.secretExtraVars).length
+              ? pulumi.secret(JSON.stringify(options.secretExtraVars))
+              : undefined,
           environment: options.ansibleEnvironment,
           spec: vm.address.apply((address) => ({
             buildKey: spec.key,
@@ -86,6 +94,8 @@ export function builderProgram(
       volumeId: vm.volumeId,
       address: vm.address,
       privateKey: access.privateKey,
+      /** What the Ansible step did (ProvisionResult), in the provision phase. */
+      provision: ansible?.result,
     };
   };
 }

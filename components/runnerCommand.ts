@@ -1,0 +1,52 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+
+/** This project's root (where runner/ and node_modules/ are). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export interface RunnerCommandArgs<R> {
+  /** The runner's entry point, relative to the project root. */
+  script: string;
+  /** The runner's mode for each operation (its first argument). */
+  modes: { create: string; update: string; delete: string };
+  environment: Record<string, pulumi.Input<string>>;
+  /** Secret input for the runner (JSON), when there is any. */
+  stdin?: pulumi.Input<string>;
+  /** What decides a replacement: shown per entry in the preview diff. */
+  triggers: pulumi.Input<unknown>[];
+  /** Reads the runner's result from its stdout. */
+  parseResult: (stdout: string) => R | undefined;
+}
+
+/**
+ * The per-image command of the main stack: runs one of this project's
+ * runners (runner/) under Node with tsx, and reads the result line it prints.
+ */
+export function runnerCommand<R>(
+  name: string,
+  args: RunnerCommandArgs<R>,
+  parent: pulumi.Resource,
+): { command: command.local.Command; result: pulumi.Output<R | undefined> } {
+  const cmd = new command.local.Command(
+    name,
+    {
+      // The runner lives in this project; only `dir` names the checkout, so
+      // moving it shows as an update, never a rebuild.
+      interpreter: ["node", "--import", "tsx", args.script],
+      dir: PROJECT_ROOT,
+      create: args.modes.create,
+      update: args.modes.update,
+      delete: args.modes.delete,
+      environment: args.environment,
+      stdin: args.stdin,
+      triggers: args.triggers,
+    },
+    { parent },
+  );
+  // Image ids and names are not secret, even when the command's inputs are.
+  const result = pulumi
+    .unsecret(cmd.stdout)
+    .apply((stdout) => (stdout ? args.parseResult(stdout) : undefined));
+  return { command: cmd, result };
+}

@@ -1,0 +1,328 @@
+/**
+ * The `build` mode of the build runner: adopt the image an earlier run
+ * already made, or build it in the build stack step by step:
+ *
+ *   sourceCheck → provision → release → upload → properties → teardown → retention
+ */
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import { ansibleFailure } from "../../lib/ansible/output";
+import { finalImageProperties } from "../../lib/imageProperties";
+import { OperationClock } from "../../lib/intervals";
+import { buildStackName, imageName } from "../../lib/naming";
+import type { GlanceImage } from "../../lib/openstack/images";
+import { fingerprintFilter, PROVENANCE, readProvenance } from "../../lib/provenance";
+import type { BuildRequest, BuildResult } from "../../lib/protocol";
+import { builderProgram, type BuildPhase } from "../../buildstack/program";
+import {
+  destroyBuildStack,
+  engineFailureSummary,
+  engineOptions,
+  openBuildStack,
+} from "../buildStack";
+import { buildFiles, type BuildFiles, type RunnerContext } from "../context";
+import { applyRetention } from "../retention";
+import { keepBuilder } from "./keepBuilder";
+import { appendManifest } from "./manifest";
+import { checkSourceImage } from "./sourceCheck";
+import {
+  need,
+  runSteps,
+  windowSeconds,
+  type BuildRun,
+  type BuildStep,
+  type Timings,
+} from "./steps";
+
+export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promise<BuildResult> {
+  const { spec } = request;
+  const now = ctx.now ?? (() => new Date());
+  const startedAt = now();
+  const files = buildFiles(
+    ctx,
+    request.stack,
+    spec.key,
+    buildStackName(request.stack, spec.key),
+    startedAt,
+  );
+  const timings: Timings = {};
+
+  // An earlier run may have uploaded this very image and then failed: use it.
+  const already = (
+    await ctx.images.list(fingerprintFilter(request.fingerprint, spec.key, request.stack))
+  ).find((img) => img.status === "active");
+
+  const stack = await openBuildStack(request);
+  // Reused for this build: one stack per build key, emptied first.
+  await destroyBuildStack(
+    stack,
+    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
+    "leftovers of an earlier build found",
+    !!already,
+  ).catch((err: unknown) => {
+    throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
+  });
+
+  const claim = randomUUID();
+  if (already) return adopt(already, request, ctx, claim, timings);
+
+  const commit = gitCommit(request.appliance.repoRoot);
+  const build: BuildRun = {
+    request,
+    ctx,
+    stack,
+    files,
+    name: imageName(spec.image.namePrefix, spec.image.nameVersion, startedAt, commit),
+    commit,
+    builtAt: startedAt,
+    claim,
+    cloud: new OperationClock((type) => type.startsWith("openstack:")),
+    made: {},
+  };
+  ctx.say(
+    `build ${spec.key}: image ${build.name} from ${request.sourceImageId}, groups ${["builder", ...spec.inventoryGroups].join(",")}`,
+  );
+  ctx.say(`logs: Ansible ${files.ansibleLog}, engine ${files.engineLog}`);
+  await runSteps(build, BUILD_STEPS, timings);
+
+  const ansible = windowSeconds(build.made.provision?.ansible);
+  if (ansible !== undefined) timings.ansible = ansible;
+  timings.cloud = build.cloud.seconds();
+  const imageId = need(build.made.imageId, "the image", "retention");
+  ctx.say(`build ${spec.key}: image ${build.name} (${imageId}) is active`);
+  const result: BuildResult = {
+    ...resultFrom(imageId, build.name, request, commit, build.builtAt.toISOString(), timings),
+    ansibleWindow: build.made.provision?.ansible,
+    history: build.made.history,
+    claim,
+  };
+  if (request.manifestOutputPath) appendManifest(request.manifestOutputPath, result, spec.key);
+  return result;
+}
+
+/** The steps of a build, in order. */
+export const BUILD_STEPS: BuildStep[] = [
+  {
+    name: "sourceCheck",
+    run: (b) => onCloud(b, () => checkSourceImage(b.request, b.ctx)).then(() => ({})),
+  },
+  {
+    // Keypair, volume, server, Ansible: one `pulumi up` of the build stack.
+    name: "provision",
+    failure: "while provisioning the builder",
+    run: async (b) => {
+      const up = await b.stack.up(stackUp(b, "provision"));
+      const provision = up.outputs.provision?.value as BuildRun["made"]["provision"];
+      if (provision) b.cloud.add(provision.sshWait);
+      return { provision };
+    },
+    summarise: (b, err) => provisionFailure(b.files, err),
+    cleanup: async (b, failed) => {
+      if (failed === "provision" && b.request.spec.onError === "keep") {
+        await keepBuilder(b.stack, b.request.spec, b.files.debugDir, b.ctx.say);
+        return;
+      }
+      const why = failed === "provision" ? "onError: cleanup" : "cleaning up after the failure";
+      await destroyBuildStack(b.stack, watch(b), why);
+    },
+  },
+  {
+    // The server is stopped, then deleted (stopBeforeDestroy); the volume stays.
+    name: "release",
+    failure: "after Ansible",
+    summarise: async (_b, err) => engineFailureSummary(err),
+    run: async (b) => {
+      const released = await b.stack.up(stackUp(b, "release"));
+      return { volumeId: String(released.outputs.volumeId?.value ?? "") };
+    },
+  },
+  {
+    name: "upload",
+    failure: "after Ansible",
+    run: (b) =>
+      onCloud(b, async () => {
+        const { spec } = b.request;
+        const volumeId = need(b.made.volumeId, "the builder volume", "upload");
+        const started = Date.now();
+        await b.ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000);
+        b.ctx.say(`uploading volume ${volumeId} to image ${b.name} (${spec.image.diskFormat})`);
+        const imageId = await b.ctx.volumes.uploadToImage(volumeId, b.name, spec.image.diskFormat);
+        // Recorded before the wait, so a failed wait deletes the incomplete image.
+        b.made.imageId = imageId;
+        await b.ctx.images.waitActive(imageId, spec.image.activeTimeoutMinutes * 60_000, b.ctx.say);
+        b.ctx.say(`image ${b.name} active (${Math.round((Date.now() - started) / 1000)} s)`);
+        return { imageId };
+      }),
+    cleanup: async (b) => {
+      if (!b.made.imageId) return;
+      b.ctx.say(`deleting the incomplete image ${b.made.imageId}`);
+      await b.ctx.images.delete(b.made.imageId);
+    },
+  },
+  {
+    name: "properties",
+    failure: "after Ansible",
+    run: (b) =>
+      onCloud(b, async () => {
+        const { spec } = b.request;
+        const props = finalImageProperties(
+          spec.image.diskFormat,
+          spec.sshUsername,
+          spec.image.metadata,
+          {
+            fingerprint: b.request.fingerprint,
+            gitCommit: b.commit,
+            sourceImageId: b.request.sourceImageId,
+            inventoryGroups: spec.inventoryGroups,
+            builtAt: b.builtAt,
+            buildKey: spec.key,
+            stack: b.request.stack,
+          },
+        );
+        // The upload copies the volume's image metadata, which may include
+        // signature_verified: an image carrying it can't be a source (bug 1823445).
+        await b.ctx.images.update(
+          need(b.made.imageId, "the image", "properties"),
+          { ...props, [PROVENANCE.claim]: b.claim },
+          ["signature_verified"],
+          spec.image.visibility,
+        );
+        return {};
+      }),
+  },
+  {
+    // The volume and keypair go; the image is complete from here on.
+    name: "teardown",
+    completes: true,
+    run: async (b) => {
+      const started = Date.now();
+      await destroyBuildStack(b.stack, watch(b), "build finished");
+      b.ctx.say(`builder removed (${Math.round((Date.now() - started) / 1000)} s)`);
+      return {};
+    },
+  },
+  {
+    name: "retention",
+    run: async (b) => ({
+      history: await applyRetention(
+        b.request,
+        need(b.made.imageId, "the image", "retention"),
+        b.ctx.images,
+        b.ctx.say,
+      ),
+    }),
+  },
+];
+
+/** The image an earlier run of this build made (same fingerprint): claim it, build nothing. */
+async function adopt(
+  image: GlanceImage,
+  request: BuildRequest,
+  ctx: RunnerContext,
+  claim: string,
+  timings: Timings,
+): Promise<BuildResult> {
+  ctx.say(
+    `image ${image.name} (${image.id}) with fingerprint ${request.fingerprint} exists already: using it`,
+  );
+  await ctx.images.update(image.id, { [PROVENANCE.claim]: claim }, []);
+  const provenance = readProvenance(image);
+  return {
+    ...resultFrom(image.id, image.name, request, provenance.gitCommit, provenance.builtAt, timings),
+    history: await applyRetention(request, image.id, ctx.images, ctx.say),
+    claim,
+  };
+}
+
+function watch(b: BuildRun) {
+  return {
+    transcriptFile: b.files.engineLog,
+    say: b.ctx.say,
+    cloud: b.cloud,
+    debugDir: b.files.debugDir,
+  };
+}
+
+function stackUp(b: BuildRun, phase: BuildPhase) {
+  return {
+    ...engineOptions(watch(b)),
+    program: builderProgram(b.request, phase, {
+      projectRoot: b.ctx.projectRoot,
+      logFile: b.files.ansibleLog,
+      vaultPassword: b.ctx.secrets.vaultPassword,
+      secretExtraVars: b.ctx.secrets.secretExtraVars,
+      ansibleEnvironment: process.env.PATH ? { PATH: process.env.PATH } : undefined,
+    }),
+  };
+}
+
+/** Runs `fn`, counting its time as time waiting on the cloud. */
+async function onCloud<T>(b: BuildRun, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  try {
+    return await fn();
+  } finally {
+    b.cloud.add({ start, end: Date.now() });
+  }
+}
+
+/** Ansible's failed task and message first (from its log), then the engine's diagnostics. */
+async function provisionFailure(files: BuildFiles, err: unknown): Promise<string> {
+  const ansible = ansibleFailure(logTail(files.ansibleLog));
+  const engine = engineFailureSummary(err, ansible ? 20 : 40);
+  return ansible
+    ? `${ansible}\n(full Ansible output: ${files.ansibleLog})\n\n${engine}`
+    : `${engine}\n(engine transcript: ${files.engineLog})`;
+}
+
+/** The last lines of a log (up to its last 4 MiB): where Ansible's failure is. */
+function logTail(file: string, bytes = 4 * 2 ** 20): string[] {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const size = fs.fstatSync(fd).size;
+      const start = Math.max(0, size - bytes);
+      const buffer = Buffer.alloc(size - start);
+      fs.readSync(fd, buffer, 0, buffer.length, start);
+      return buffer.toString("utf8").split("\n");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+}
+
+function gitCommit(repoRoot: string): string {
+  try {
+    return execFileSync("git", ["-C", repoRoot, "rev-parse", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function resultFrom(
+  imageId: string,
+  name: string,
+  request: BuildRequest,
+  commit: string,
+  builtAt: string,
+  timings: Timings,
+): BuildResult {
+  return {
+    imageId,
+    imageName: name,
+    fingerprint: request.fingerprint,
+    sourceImageId: request.sourceImageId,
+    inventoryGroups: request.spec.inventoryGroups,
+    gitCommit: commit,
+    builtAt,
+    timings: Object.fromEntries(
+      Object.entries(timings).map(([k, v]) => [k, Math.round(v * 10) / 10]),
+    ),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The build stack of one build: opening it, running its engine with the
+ * transcript going to a log file (not to the runner's output), turning its
+ * events into milestones and cloud time, and destroying what it holds.
+ */
+import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildStackName } from "../lib/naming";
+import { OperationClock } from "../lib/intervals";
+import { capText, type BuildSettings, type Say } from "../lib/protocol";
+import { engineMilestone, MilestoneClock } from "./milestones";
+
+/** The build stack's project: one per main project, one stack per main stack and build. */
+export function buildProjectName(project: string): string {
+  return `${project}-build`;
+}
+
+export async function openBuildStack(request: BuildSettings): Promise<Stack> {
+  const projectName = buildProjectName(request.project);
+  const stackName = buildStackName(request.stack, request.spec.key);
+  const noop = async () => ({});
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, projectName, program: noop },
+    {
+      projectSettings: {
+        name: projectName,
+        runtime: "nodejs",
+        description: "Short-lived builder resources of one image build (slurm-image-builder)",
+        ...(request.buildState.backendUrl
+          ? { backend: { url: request.buildState.backendUrl } }
+          : {}),
+      },
+      secretsProvider: request.buildState.secretsProvider,
+      envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
+    },
+  );
+}
+
+/** Where one engine run's transcript goes, and who hears about its milestones. */
+export interface EngineWatch {
+  /** The engine transcript is appended here, never printed. */
+  transcriptFile: string;
+  say: Say;
+  /** Cloud resource operations count as time waiting on the cloud. */
+  cloud?: OperationClock;
+}
+
+/** Options for `stack.up`/`stack.destroy`: transcript to the file, milestones to `say`. */
+export function engineOptions(watch: EngineWatch) {
+  fs.mkdirSync(path.dirname(watch.transcriptFile), { recursive: true });
+  const milestones = new MilestoneClock();
+  return {
+    color: "never" as const,
+    onOutput: (out: string) => fs.appendFileSync(watch.transcriptFile, out),
+    onEvent: (event: EngineEvent) => {
+      if (watch.cloud) timeCloudOperations(event, watch.cloud);
+      const line = engineMilestone(event, milestones);
+      if (line) watch.say(line);
+    },
+  };
+}
+
+/** Resource operations on the cloud (not tls keys, not the Ansible command) count as waiting on it. */
+function timeCloudOperations(event: EngineEvent, clock: OperationClock): void {
+  const pre = event.resourcePreEvent?.metadata;
+  if (pre) clock.start(pre.urn, pre.type);
+  const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+  if (done) clock.end(done.urn);
+}
+
+/**
+ * The part of an Automation API error worth showing: the engine's
+ * "Diagnostics" (what failed and why), not the whole transcript twice.
+ */
+export function engineFailureSummary(err: unknown, maxLines = 40): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const start = text.indexOf("Diagnostics:");
+  if (start < 0) return capText(text.split("\n").slice(-maxLines).join("\n"));
+  const lines = text.slice(start).split("\n");
+  const end = lines.findIndex((l, i) => i > 0 && /^\s*(Outputs:|Resources:|err\?:)/.test(l));
+  const block = (end > 0 ? lines.slice(0, end) : lines).filter(
+    (l) => !/provider config warning/.test(l),
+  );
+  return capText(block.slice(0, maxLines).join("\n"));
+}
+
+async function resourceCount(stack: Stack): Promise<number> {
+  const state = await stack.exportStack();
+  const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
+  return resources.filter(
+    (r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"),
+  ).length;
+}
+
+/**
+ * Removes what the build stack holds (a finished build's volume and keypair,
+ * or what a failed or kept build left), then, unless told to keep it, the
+ * stack itself and the debug key of `onError: keep`.
+ */
+export async function destroyBuildStack(
+  stack: Stack,
+  watch: EngineWatch & { debugDir: string },
+  why: string,
+  removeStack = true,
+): Promise<void> {
+  if ((await resourceCount(stack)) > 0) {
+    watch.say(`${why}: destroying build stack ${stack.name}`);
+    await stack.destroy(engineOptions(watch));
+  }
+  if (!removeStack) return;
+  await stack.workspace.removeStack(stack.name);
+  // The key written for `onError: keep` is useless once its builder is gone.
+  fs.rmSync(watch.debugDir, { recursive: true, force: true });
+}

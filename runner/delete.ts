@@ -1,0 +1,51 @@
+/**
+ * The `delete` mode of the build runner: the build left the stack. Removes
+ * any builder a failed or kept build left, then keeps the image (default) or
+ * deletes it (deleteImageOnDestroy) — never one a newer build adopted.
+ */
+import { buildStackName } from "../lib/naming";
+import { claimedByAnother } from "../lib/provenance";
+import type { BuildRequest, BuildResult } from "../lib/protocol";
+import { destroyBuildStack, openBuildStack } from "./buildStack";
+import { buildFiles, type RunnerContext } from "./context";
+
+export async function runDelete(
+  request: BuildRequest,
+  previous: BuildResult | undefined,
+  ctx: RunnerContext,
+): Promise<void> {
+  const { spec } = request;
+  const stack = await openBuildStack(request);
+  const files = buildFiles(
+    ctx,
+    request.stack,
+    spec.key,
+    buildStackName(request.stack, spec.key),
+    new Date(),
+  );
+  await destroyBuildStack(
+    stack,
+    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
+    "leftovers of a build",
+  );
+  if (!previous) {
+    ctx.say(
+      `build ${spec.key}: no earlier result was passed to this delete; any image it made is kept`,
+    );
+    return;
+  }
+  const image = await ctx.images.get(previous.imageId);
+  if (image && claimedByAnother(image, previous.claim)) {
+    // A replacement with the same fingerprint adopted this very image.
+    ctx.say(
+      `keeping image ${previous.imageName} (${previous.imageId}): a newer build of this stack uses it`,
+    );
+  } else if (spec.image.deleteOnDestroy) {
+    ctx.say(`deleting image ${previous.imageName} (${previous.imageId}) (deleteImageOnDestroy)`);
+    await ctx.images.delete(previous.imageId);
+  } else {
+    ctx.say(
+      `keeping image ${previous.imageName} (${previous.imageId}); it is no longer managed by this stack`,
+    );
+  }
+}
