@@ -6,7 +6,10 @@ module slurm-image-builder/tools/command
 
 go 1.25.11
 
-require github.com/pulumi/pulumi-go-provider v1.3.0
+require (
+	github.com/pulumi/pulumi-go-provider v1.3.0
+	github.com/pulumi/pulumi/sdk/v3 v3.218.0
+)
 
 require (
 	dario.cat/mergo v1.0.0 // indirect
@@ -65,7 +68,6 @@ require (
 	github.com/pulumi/appdash v0.0.0-20231130102222-75f619a67231 // indirect
 	github.com/pulumi/esc v0.21.0 // indirect
 	github.com/pulumi/pulumi/pkg/v3 v3.218.0 // indirect
-	github.com/pulumi/pulumi/sdk/v3 v3.218.0 // indirect
 	github.com/rivo/uniseg v0.4.4 // indirect
 	github.com/rogpeppe/go-internal v1.13.1 // indirect
 	github.com/sabhiram/go-gitignore v0.0.0-20210923224102-525f6e181f06 // indirect
