@@ -41,6 +41,12 @@ export interface ImageBuildArgs {
   manifestOutputPath?: string;
   /** Secret. */
   vaultPassword?: pulumi.Output<string>;
+  /** extraVars set with `--secret`: the values (secret) and their digests (for the triggers). */
+  secretExtraVars?: {
+    /** Secret: the values as JSON. */
+    json: pulumi.Output<string>;
+    digests: Record<string, string>;
+  };
   /** Extra environment for the runner (OS_CLOUD from `openstack:cloud`, ...). */
   runnerEnvironment?: Record<string, string>;
 }
@@ -67,7 +73,13 @@ export class ImageBuild extends pulumi.ComponentResource {
     const content = pulumi
       .output(args.sourceImageId)
       .apply((sourceImageId) =>
-        contentInputs(spec, sourceImageId, args.appliance.digest, args.extraVarsFileDigest),
+        contentInputs(
+          spec,
+          sourceImageId,
+          args.appliance.digest,
+          args.extraVarsFileDigest,
+          args.secretExtraVars?.digests,
+        ),
       );
     this.fingerprint = content.apply(fingerprintOf);
     this.sourceImageId = pulumi.output(args.sourceImageId);
@@ -88,11 +100,19 @@ export class ImageBuild extends pulumi.ComponentResource {
     };
     // Secrets go through stdin: a secret in `environment` would make the whole
     // map secret and hide the request from `pulumi preview --diff`.
-    const stdin = args.vaultPassword
-      ? pulumi.secret(
-          args.vaultPassword.apply((vaultPassword) => encodeBuildSecrets({ vaultPassword })),
-        )
-      : undefined;
+    const stdin =
+      args.vaultPassword || args.secretExtraVars
+        ? pulumi.secret(
+            pulumi
+              .all([args.vaultPassword, args.secretExtraVars?.json])
+              .apply(([vaultPassword, extraVarsJson]) =>
+                encodeBuildSecrets({
+                  vaultPassword,
+                  secretExtraVars: extraVarsJson ? JSON.parse(extraVarsJson) : undefined,
+                }),
+              ),
+          )
+        : undefined;
 
     const runner = runnerCommand(
       `${name}-image`,

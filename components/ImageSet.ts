@@ -1,8 +1,8 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { applianceDigest, fileDigest } from "../lib/fingerprint";
+import { applianceDigest, fileDigest, secretValueDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
-import { ImageBuild, type ImageOutputs } from "./ImageBuild";
+import { ImageBuild, type ImageBuildArgs, type ImageOutputs } from "./ImageBuild";
 
 export type { ImageOutputs };
 
@@ -52,12 +52,28 @@ export class ImageSet extends pulumi.ComponentResource {
           buildState: settings.buildState,
           manifestOutputPath: settings.manifestOutputPath,
           vaultPassword,
+          secretExtraVars: this.secretExtraVars(args, spec.key),
           runnerEnvironment: args.runnerEnvironment,
         },
         { parent: this },
       );
     }
     this.registerOutputs({ images: this.outputs() });
+  }
+
+  /** The build's secret extraVars: values as a Pulumi secret, digests for its triggers. */
+  private secretExtraVars(args: ImageSetArgs, key: string): ImageBuildArgs["secretExtraVars"] {
+    const values = args.settings.secretExtraVars[key];
+    if (!values) return undefined;
+    return {
+      json: pulumi.secret(JSON.stringify(values)),
+      digests: Object.fromEntries(
+        Object.entries(values).map(([name, value]) => [
+          name,
+          secretValueDigest(value, `${args.project}/${args.stack}/${key}/${name}`),
+        ]),
+      ),
+    };
   }
 
   private sourceImageId(spec: BuildSpec): pulumi.Input<string> {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, scryptSync } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -108,7 +108,23 @@ export interface ContentInputs {
   extraVars: Record<string, unknown>;
   /** Digest of the extra vars file, if any. */
   extraVarsFileDigest?: string;
+  /** Per secret extraVars entry, a slow salted digest of its value (secretValueDigest). */
+  secretExtraVars?: Record<string, string>;
   applianceDigest: string;
+}
+
+/**
+ * A digest of a secret config value that may be stored in plain (triggers,
+ * the fingerprint): scrypt, salted per stack, build and name, so a change
+ * shows and rebuilds while guessing the value from it stays expensive.
+ */
+export function secretValueDigest(value: unknown, salt: string): string {
+  return scryptSync(canonicalJson(value), `slurm-image-builder/${salt}`, 16, {
+    N: 2 ** 15,
+    r: 8,
+    p: 1,
+    maxmem: 64 * 2 ** 20,
+  }).toString("hex");
 }
 
 /** Canonical JSON: object keys sorted, so equal inputs give equal fingerprints. */

@@ -7,6 +7,7 @@ export function contentInputs(
   sourceImageId: string,
   appliance: ApplianceDigest,
   extraVarsFileDigest?: string,
+  secretExtraVars?: Record<string, string>,
 ): ContentInputs & { applianceFiles: ApplianceDigest["files"] } {
   return {
     sourceImageId,
@@ -15,6 +16,8 @@ export function contentInputs(
     diskFormat: spec.image.diskFormat,
     extraVars: spec.ansible.extraVars,
     extraVarsFileDigest,
+    // Only when there are any: triggers of existing builds stay as they were.
+    ...(secretExtraVars && Object.keys(secretExtraVars).length ? { secretExtraVars } : {}),
     applianceDigest: appliance.digest,
     applianceFiles: appliance.files,
   };

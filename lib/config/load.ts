@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { decodeConfig, resolveStackConfig } from "./resolve";
+import { readStackConfigFile, secretConfigPaths } from "./secrets";
 import { isPromotionConfig, resolvePromotionConfig, type PromotionSettings } from "./promotion";
 import type { StackSettings } from "./types";
 
@@ -17,14 +18,29 @@ export function loadStackPlan(
   cwd: string = process.cwd(),
 ): StackPlan {
   const namespace = pulumi.getProject();
-  const values = decodeConfig(pulumi.runtime.allConfig(), namespace);
+  const all = pulumi.runtime.allConfig();
+  const values = decodeConfig(all, namespace);
+  const secretPaths = secretConfigPaths(
+    Object.keys(all).filter(isConfigSecret),
+    namespace,
+    readStackConfigFile(cwd, pulumi.getStack()),
+  );
   try {
     return isPromotionConfig(values)
       ? { kind: "promote", settings: resolvePromotionConfig(values, namespace) }
-      : { kind: "build", settings: resolveStackConfig(values, { env, cwd, namespace }) };
+      : {
+          kind: "build",
+          settings: resolveStackConfig(values, { env, cwd, namespace, secretPaths }),
+        };
   } catch (err) {
     throw asRunError(err);
   }
+}
+
+/** Whether Pulumi marks a full config key (`ns:key`) secret; the SDK's own check. */
+function isConfigSecret(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return runtime.isConfigSecret?.(fullKey) ?? false;
 }
 
 /** Config problems end the run with their message only, as Pulumi shows a RunError. */

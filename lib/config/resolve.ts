@@ -6,6 +6,7 @@ import { reservedMetadataKeys } from "../imageProperties";
 import { planBuildOrder } from "../plan";
 import { ConfigError, valueAt, type ConfigProblem } from "./errors";
 import { DEFAULTS, stackConfigSchema, type RawBuild, type RawStackConfig } from "./schema";
+import { isSecretPath, misplacedSecrets, secretNamesIn, type ConfigPath } from "./secrets";
 import type { BuildSource, BuildSpec, StackSettings } from "./types";
 
 /** Keys whose values must never be echoed in an error message. */
@@ -44,13 +45,19 @@ export interface ResolveContext {
   /** Relative paths in config resolve against this directory (the Pulumi project). */
   cwd: string;
   namespace: string;
+  /** Config paths set with `--secret` (lib/config/secrets.ts); vaultPassword always is. */
+  secretPaths?: ConfigPath[];
 }
 
 function issuePath(issue: z.core.$ZodIssue): string {
   return issue.path.map((segment) => String(segment)).join(".");
 }
 
-function zodProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
+function zodProblems(
+  error: z.ZodError,
+  input: unknown,
+  secretPaths: ConfigPath[] = [],
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
@@ -65,7 +72,9 @@ function zodProblems(error: z.ZodError, input: unknown): ConfigProblem[] {
       continue;
     }
     const key = issuePath(issue);
-    const secret = SECRET_KEYS.has(String(issue.path[issue.path.length - 1]));
+    const secret =
+      SECRET_KEYS.has(String(issue.path[issue.path.length - 1])) ||
+      isSecretPath(secretPaths, issue.path as ConfigPath);
     problems.push({
       key: key || "(root)",
       value: secret ? "[secret]" : valueAt(input, issue.path),
@@ -81,7 +90,11 @@ export function resolveStackConfig(
   ctx: ResolveContext,
 ): StackSettings {
   const parsed = stackConfigSchema.safeParse(values);
-  const problems: ConfigProblem[] = parsed.success ? [] : zodProblems(parsed.error, values);
+  const secretPaths = ctx.secretPaths ?? [];
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : zodProblems(parsed.error, values, secretPaths);
+  problems.push(...misplacedSecrets(secretPaths));
 
   // Cross-field checks run on the raw input too, so one run reports everything.
   problems.push(...graphProblems(values));
@@ -127,7 +140,37 @@ export function resolveStackConfig(
       secretsProvider: config.buildStateSecretsProvider,
     },
     vaultPassword: config.vaultPassword,
+    secretExtraVars: moveSecretExtraVars(builds, config, secretPaths),
   };
+}
+
+/**
+ * Takes the secret extraVars entries out of each build's (plain) spec and
+ * returns them per build key. A build's own entry decides over the top-level
+ * one of the same name, as it does for the value.
+ */
+function moveSecretExtraVars(
+  builds: BuildSpec[],
+  config: RawStackConfig,
+  secretPaths: ConfigPath[],
+): Record<string, Record<string, unknown>> {
+  const top = secretNamesIn(secretPaths, ["extraVars"], config.extraVars ?? {});
+  const moved: Record<string, Record<string, unknown>> = {};
+  for (const spec of builds) {
+    const ownVars = config.builds[spec.key]?.extraVars ?? {};
+    const own = secretNamesIn(secretPaths, ["builds", spec.key, "extraVars"], ownVars);
+    const secret: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(spec.ansible.extraVars)) {
+      if (name in ownVars ? own.has(name) : top.has(name)) secret[name] = value;
+    }
+    if (Object.keys(secret).length === 0) continue;
+    moved[spec.key] = secret;
+    spec.ansible.extraVars = Object.fromEntries(
+      Object.entries(spec.ansible.extraVars).filter(([name]) => !(name in secret)),
+    );
+    spec.ansible.secretExtraVarNames = Object.keys(secret).sort();
+  }
+  return moved;
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

@@ -42,7 +42,10 @@ export interface BuildSpec {
   };
   ansible: {
     verbosity: number;
+    /** The plain entries; secret ones are in StackSettings.secretExtraVars. */
     extraVars: Record<string, unknown>;
+    /** Names of this build's secret extraVars (their values are not here). */
+    secretExtraVarNames?: string[];
     /** Packer's `packer/openhpc_extravars.yml`, when the appliance has it. */
     extraVarsFile?: string;
     vaultPasswordFile?: string;
@@ -67,4 +70,6 @@ export interface StackSettings {
   buildState: { backendUrl?: string; secretsProvider?: string };
   /** Present when `vaultPassword` is set; the caller wraps it as a Pulumi secret. */
   vaultPassword?: string;
+  /** Per build key: its extraVars entries set with `--secret`; wrapped as Pulumi secrets. */
+  secretExtraVars: Record<string, Record<string, unknown>>;
 }

@@ -165,6 +165,48 @@ describe("components (Pulumi mocks)", () => {
     assert.ok(pulumi.Output.isInstance(set.builds.RL9.imageId));
   });
 
+  it("a secret extraVars entry is a secret input (stdin) only: not in the request, triggers or stdout", async () => {
+    const secret = "ark-password-7c1e9";
+    const settings = resolveStackConfig(
+      {
+        flavor: "general.v1.small",
+        networks: ["net"],
+        extraVars: { dnf_repos_password: secret, dnf_repos_username: "site" },
+        builds: { RL9: { sourceImageName: "Rocky-9" } },
+      },
+      {
+        env: {
+          APPLIANCES_REPO_ROOT: appliance.repoRoot,
+          APPLIANCES_ENVIRONMENT_ROOT: appliance.environmentRoot,
+        },
+        cwd: appliance.repoRoot,
+        namespace: NS,
+        secretPaths: [["extraVars", "dnf_repos_password"]],
+      },
+    );
+    const set = new ImageSet("images", { settings, project: NS, stack: "staging" });
+    await settled();
+    const [cmd] = commands();
+    assert.ok(isSecretInput(cmd.inputs.stdin));
+    assert.deepEqual(
+      JSON.parse(String((cmd.inputs.stdin as { value: unknown }).value)).secretExtraVars,
+      { dnf_repos_password: secret },
+    );
+    const { stdin: _s, ...rest } = cmd.inputs;
+    void _s;
+    assert.ok(!JSON.stringify(rest).includes(secret), "the secret is in a plain input");
+    const spec = requestOf(cmd).spec;
+    assert.deepEqual(spec.ansible.extraVars, { dnf_repos_username: "site" });
+    assert.deepEqual(spec.ansible.secretExtraVarNames, ["dnf_repos_password"]);
+    // The preview can say that it changed: a slow salted digest per name.
+    const triggers = (cmd.inputs.triggers as Record<string, unknown>[])[0];
+    assert.match(
+      String((triggers.secretExtraVars as Record<string, string>).dnf_repos_password),
+      /^[0-9a-f]{32}$/,
+    );
+    assert.ok(!(await valueOf(set.builds.RL9.command.stdout)).includes(secret));
+  });
+
   describe("the build stack program", () => {
     const request = (overrides: Partial<BuildRequest["spec"]> = {}): BuildRequest => {
       const settings = settingsFor(
