@@ -47,6 +47,8 @@ export interface ImageBuildArgs {
     json: pulumi.Output<string>;
     digests: Record<string, string>;
   };
+  /** See StackSettings.addPreviousOutputInEnv. */
+  addPreviousOutputInEnv?: boolean;
   /** Extra environment for the runner (OS_CLOUD from `openstack:cloud`, ...). */
   runnerEnvironment?: Record<string, string>;
 }
@@ -129,6 +131,7 @@ export class ImageBuild extends pulumi.ComponentResource {
         },
         stdin,
         triggers: [content.apply(rebuildTriggers)],
+        addPreviousOutputInEnv: args.addPreviousOutputInEnv,
         parseResult,
       },
       this,

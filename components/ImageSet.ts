@@ -53,6 +53,7 @@ export class ImageSet extends pulumi.ComponentResource {
           manifestOutputPath: settings.manifestOutputPath,
           vaultPassword,
           secretExtraVars: this.secretExtraVars(args, spec.key),
+          addPreviousOutputInEnv: settings.addPreviousOutputInEnv,
           runnerEnvironment: args.runnerEnvironment,
         },
         { parent: this },

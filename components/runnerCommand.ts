@@ -15,6 +15,8 @@ export interface RunnerCommandArgs<R> {
   stdin?: pulumi.Input<string>;
   /** What decides a replacement: shown per entry in the preview diff. */
   triggers: pulumi.Input<unknown>[];
+  /** Whether update/delete get the previous stdout (PULUMI_COMMAND_STDOUT); default true. */
+  addPreviousOutputInEnv?: boolean;
   /** Reads the runner's result from its stdout. */
   parseResult: (stdout: string) => R | undefined;
 }
@@ -41,6 +43,8 @@ export function runnerCommand<R>(
       environment: args.environment,
       stdin: args.stdin,
       triggers: args.triggers,
+      // Unset unless turned off, so the inputs of existing stacks stay as they were.
+      ...(args.addPreviousOutputInEnv === false ? { addPreviousOutputInEnv: false } : {}),
     },
     { parent },
   );

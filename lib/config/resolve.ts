@@ -140,6 +140,7 @@ export function resolveStackConfig(
       secretsProvider: config.buildStateSecretsProvider,
     },
     vaultPassword: config.vaultPassword,
+    addPreviousOutputInEnv: config.addPreviousOutputInEnv ?? true,
     secretExtraVars: moveSecretExtraVars(builds, config, secretPaths),
   };
 }

@@ -138,6 +138,12 @@ export const stackConfigSchema = z.strictObject({
   buildStateSecretsProvider: text.optional(),
   /** Secret; written to a 0600 file for the duration of the Ansible run only. */
   vaultPassword: text.optional(),
+  /**
+   * `@pulumi/command`'s addPreviousOutputInEnv for the per-image commands.
+   * false only to recover a stack whose stored output is too large to pass
+   * back (made by an earlier release): see the README.
+   */
+  addPreviousOutputInEnv: flag.optional(),
   builds: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "build keys use letters, digits, . _ -"),
     buildShape,

@@ -70,6 +70,8 @@ export interface StackSettings {
   buildState: { backendUrl?: string; secretsProvider?: string };
   /** Present when `vaultPassword` is set; the caller wraps it as a Pulumi secret. */
   vaultPassword?: string;
+  /** Whether the per-image commands get their previous output back (default true). */
+  addPreviousOutputInEnv: boolean;
   /** Per build key: its extraVars entries set with `--secret`; wrapped as Pulumi secrets. */
   secretExtraVars: Record<string, Record<string, unknown>>;
 }
