@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { startLocalCloud, type LocalCloud } from "../localcloud";
+import { startLocalCloud, type LocalCloud } from "@slurm-image-builder/localcloud";
 import { repoRoot, toolsEnv, toolsRoot } from "../lib/tools";
 
 export const NAMESPACE = "slurm-image-builder";

@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { waitFor } from "../localcloud/helpers";
+import { waitFor } from "@slurm-image-builder/localcloud/testing";
 import { collector, startE2e, type E2e } from "./harness";
 
 const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [] };

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { startLocalProject, type LocalProject } from "../../scripts/localProject";
 import { requireTools } from "../engine/helpers";
-import { makeKey, openstackCli, Osc, ssh, waitFor, type TestKey } from "../localcloud/helpers";
+import { makeKey, Osc, ssh, waitFor, type TestKey } from "@slurm-image-builder/localcloud/testing";
+import { openstackCli } from "../helpers/openstackCli";
 
 export interface E2e extends Omit<LocalProject, "stop"> {
   osc: Osc;

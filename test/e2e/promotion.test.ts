@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { Osc, openstackCli } from "../localcloud/helpers";
+import { Osc } from "@slurm-image-builder/localcloud/testing";
+import { openstackCli } from "../helpers/openstackCli";
 import { missingTofu, tofuPlan } from "../helpers/tofu";
 import { collector, startE2e, type E2e } from "./harness";
 

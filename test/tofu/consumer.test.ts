@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../../lib/tools";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
-import { Rest } from "../localcloud/rest";
+import { LocalCloud, startLocalCloud } from "@slurm-image-builder/localcloud";
+import { Rest } from "@slurm-image-builder/localcloud/testing";
 import { TofuError, missingTofu, tofuPlan } from "../helpers/tofu";
 
 const CONFIG = join(repoRoot, "test", "fixtures", "opentofu");

@@ -5,9 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
-import { Rest, tinyImage, uploadImage } from "./rest";
-import { waitFor } from "./helpers";
+import { LocalCloud, startLocalCloud } from "../src";
+import { Rest, tinyImage, uploadImage, waitFor } from "../src/testing";
 
 describe("localcloud API", function () {
   this.timeout(60_000);

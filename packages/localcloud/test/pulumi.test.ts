@@ -7,18 +7,18 @@ import { join } from "node:path";
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { toolPath, toolsEnv, toolsRoot } from "../../lib/tools";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
-import { Rest } from "./rest";
+import { toolPath, toolsEnv, toolsRoot } from "./repoTools";
+import { LocalCloud, startLocalCloud } from "../src";
 import {
-  TestKey,
   leftovers,
   listeners,
   makeKey,
   missingPrerequisites,
+  Rest,
   ssh,
+  type TestKey,
   waitFor,
-} from "./helpers";
+} from "../src/testing";
 
 /** Why the Pulumi CLI and openstack plugin from `npm run tools` cannot be used, or undefined. */
 function missingPulumiTools(): string | undefined {

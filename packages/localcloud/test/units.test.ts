@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { debianMirror } from "../../localcloud/baseimage";
-import { hostnameFor, parseCloudConfig } from "../../localcloud/cloudinit";
-import { Faults } from "../../localcloud/faults";
-import { Router, errorReply } from "../../localcloud/http";
+import { debianMirror } from "../src/baseimage";
+import { hostnameFor, parseCloudConfig } from "../src/cloudinit";
+import { Faults } from "../src/faults";
+import { Router, errorReply } from "../src/http";
 
 describe("localcloud units", () => {
   describe("debianMirror", () => {

@@ -3,17 +3,17 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
+import { LocalCloud, startLocalCloud } from "../src";
 import {
-  TestKey,
   leftovers,
   listeners,
   makeKey,
   missingPrerequisites,
+  Rest,
   ssh,
+  type TestKey,
   waitFor,
-} from "./helpers";
-import { Rest } from "./rest";
+} from "../src/testing";
 
 describe("localcloud boot paths and volume attachments", function () {
   this.timeout(300_000);

@@ -6,9 +6,9 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
-import { Osc, openstackCli } from "./helpers";
-import { Rest, tinyImage, uploadImage } from "./rest";
+import { LocalCloud, startLocalCloud } from "../src";
+import { Osc, Rest, tinyImage, uploadImage } from "../src/testing";
+import { openstackCli } from "./repoTools";
 
 const JSON_PATCH = { "Content-Type": "application/openstack-images-v2.1-json-patch" };
 

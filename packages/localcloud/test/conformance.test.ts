@@ -4,18 +4,18 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
+import { LocalCloud, startLocalCloud } from "../src";
 import {
-  Osc,
-  TestKey,
   leftovers,
   listeners,
   makeKey,
   missingPrerequisites,
-  openstackCli,
+  Osc,
   ssh,
+  type TestKey,
   waitFor,
-} from "./helpers";
+} from "../src/testing";
+import { openstackCli } from "./repoTools";
 
 describe("localcloud conformance with the openstack CLI", function () {
   this.timeout(600_000);

@@ -6,18 +6,18 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { toolPath } from "../../lib/tools";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
+import { toolPath } from "./repoTools";
+import { LocalCloud, startLocalCloud } from "../src";
 import {
-  TestKey,
   leftovers,
   listeners,
   makeKey,
   missingPrerequisites,
-  waitFor,
+  Rest,
   ssh,
-} from "./helpers";
-import { Rest } from "./rest";
+  type TestKey,
+  waitFor,
+} from "../src/testing";
 
 const run = promisify(execFile);
 

@@ -3,19 +3,21 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalCloud, startLocalCloud } from "../../localcloud";
+import { LocalCloud, startLocalCloud } from "../src";
 import {
-  Osc,
-  TestKey,
   leftovers,
   listeners,
   makeKey,
   missingPrerequisites,
-  openstackCli,
+  Osc,
+  Rest,
   ssh,
+  type TestKey,
+  tinyImage,
+  uploadImage,
   waitFor,
-} from "./helpers";
-import { Rest, tinyImage, uploadImage } from "./rest";
+} from "../src/testing";
+import { openstackCli } from "./repoTools";
 
 describe("localcloud fault injection", function () {
   this.timeout(300_000);

@@ -4,9 +4,9 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import type { LocalCloud } from "../../localcloud";
+import type { LocalCloud } from "../index";
 
-export interface Res {
+export interface RestResponse {
   status: number;
   headers: Headers;
   text: string;
@@ -66,7 +66,7 @@ export class Rest {
     path: string,
     body?: unknown,
     opts: { noAuth?: boolean; headers?: Record<string, string>; raw?: Buffer } = {},
-  ): Promise<Res> {
+  ): Promise<RestResponse> {
     const headers: Record<string, string> = { Accept: "application/json", ...(opts.headers ?? {}) };
     if (!opts.noAuth && this.token) headers["X-Auth-Token"] = this.token;
     let payload: string | Buffer | undefined;

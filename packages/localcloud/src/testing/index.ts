@@ -1,0 +1,7 @@
+// Helpers for tests that run against localcloud (this package's own tests, and the end-to-end
+// tests of the project using it): `import { ... } from "@slurm-image-builder/localcloud/testing"`.
+export { leftovers, listeners, missingPrerequisites } from "./hostChecks";
+export { Osc, openstackCli } from "./openstackCli";
+export { Rest, tinyImage, uploadImage, type RestResponse } from "./rest";
+export { makeKey, ssh, type TestKey } from "./ssh";
+export { waitFor } from "./waitFor";
