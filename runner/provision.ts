@@ -119,7 +119,7 @@ async function runPlaybook(
   const lines: string[] = [];
   const progress = new AnsibleProgress();
   const started = Date.now();
-  // The first progress line comes with Ansible's first output, then at growing intervals.
+  // The first progress line comes with Ansible's first task, then at growing intervals.
   let lastReport = 0;
   let reports = 0;
   const { execa } = await loadExeca();
@@ -148,7 +148,7 @@ async function runPlaybook(
       keep(line);
       progress.read(line);
     }
-    if (progressDue(Date.now() - lastReport, reports)) {
+    if (progress.tasks > 0 && progressDue(Date.now() - lastReport, reports)) {
       lastReport = Date.now();
       reports++;
       say(progress.summary(Date.now() - started));
