@@ -28,7 +28,7 @@ export class AnsibleProgress {
     const minutes = elapsedMs / 60_000;
     const took = minutes < 1 ? `${Math.round(elapsedMs / 1000)} s` : `${Math.floor(minutes)} min`;
     const now = this.currentTask ? `, now: TASK [${this.currentTask}]` : "";
-    return `Ansible: ${this.tasks} tasks done (${took})${now}`;
+    return `Ansible: ${this.tasks} task${this.tasks === 1 ? "" : "s"} done (${took})${now}`;
   }
 }
 
