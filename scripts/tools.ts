@@ -16,17 +16,21 @@
  *
  * Progress goes to stderr, the PATH / env lines to stdout. See docs/tools.md.
  */
+import { createHash } from "node:crypto";
 import {
+  copyFileSync,
   createWriteStream,
   existsSync,
+  linkSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import {
   consumerToolsRoot,
   consumerToolVersions,
@@ -194,11 +198,69 @@ function pluginPath(pulumiHome: string, name: Plugin, version: string): string {
   return join(pulumiHome, "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`);
 }
 
-async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void> {
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]))
+    .sort();
+}
+
+/**
+ * Where the Pulumi set's Go programs are kept by their own inputs (see
+ * docs/tools.md): beside the sets, or in $SLURM_IMAGE_BUILDER_TOOLS_DIR.
+ */
+function goBuildsRoot(): string {
+  const dir = process.env.SLURM_IMAGE_BUILDER_TOOLS_DIR;
+  return dir ? join(resolve(dir), "go-builds") : join(dirname(toolsRoot()), "go-builds");
+}
+
+/**
+ * Name of one program's build in goBuildsRoot(): a hash of what it is built
+ * from (its module directory, package, -X settings and the Go version), so
+ * that a change to one module under tools/go builds that program only.
+ */
+function goBuildKey(prog: GoProgram, goVersion: string): string {
+  const hash = createHash("sha256").update(
+    JSON.stringify({ pkg: prog.pkg, versionVars: prog.versionVars, goVersion }),
+  );
+  const moduleDir = join(repoRoot, "tools", "go", prog.module);
+  for (const f of filesUnder(moduleDir)) {
+    hash.update(relative(moduleDir, f)).update("\0").update(readFileSync(f)).update("\0");
+  }
+  return `${prog.title ?? prog.name}-${prog.version}-${hash.digest("hex").slice(0, 12)}`;
+}
+
+/** Puts `from` at `to`: a hard link where possible, else a copy. */
+function linkOrCopy(from: string, to: string): void {
+  rmSync(to, { force: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+/**
+ * Builds a Go program into `dir`. With `shared`, the build goes through
+ * goBuildsRoot() and is reused from there by any set that needs the same
+ * build.
+ */
+async function buildGo(execa: Execa, dir: string, prog: GoProgram, shared = false): Promise<void> {
   const out = join(dir, prog.dir, prog.name);
   if (existsSync(out)) return;
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.tmp`;
+  let target = out;
+  if (shared) {
+    const goVersion = (await execa("go", ["env", "GOVERSION"], { stdin: "ignore" })).stdout.trim();
+    target = join(goBuildsRoot(), goBuildKey(prog, goVersion), prog.name);
+    if (existsSync(target)) {
+      log(`${prog.title ?? prog.name} ${prog.version}: unchanged, from ${dirname(target)}`);
+      linkOrCopy(target, `${out}.tmp`);
+      renameSync(`${out}.tmp`, out);
+      return;
+    }
+    mkdirSync(dirname(target), { recursive: true });
+  }
+  const tmp = `${target}.tmp`;
   const ldflags = [
     "-s",
     "-w",
@@ -212,7 +274,11 @@ async function buildGo(execa: Execa, dir: string, prog: GoProgram): Promise<void
     ["build", "-trimpath", "-ldflags", ldflags, "-o", tmp, prog.pkg],
     { cwd: join(repoRoot, "tools", "go", prog.module) },
   );
-  renameSync(tmp, out);
+  renameSync(tmp, target);
+  if (target !== out) {
+    linkOrCopy(target, `${out}.tmp`);
+    renameSync(`${out}.tmp`, out);
+  }
 }
 
 async function installPlugin(
@@ -306,7 +372,7 @@ async function ensure(execa: Execa): Promise<void> {
   const programs = goPrograms(v);
   if (programs.some((p) => !existsSync(join(dir, p.dir, p.name))))
     await requireGo(execa, "the Pulumi programs are");
-  for (const prog of programs) await buildGo(execa, dir, prog);
+  for (const prog of programs) await buildGo(execa, dir, prog, true);
   for (const p of PLUGINS)
     await installPlugin(
       execa,
