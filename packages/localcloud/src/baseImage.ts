@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { compression } from "./imagestore";
+import { compression } from "./diskStore";
 
 export const BASE_IMAGE_NAME = "debian-12-localcloud";
 const SUITE = "bookworm";

@@ -19,7 +19,7 @@ echo "localcloud: starting sshd on $A"
 exec chroot "$R" /usr/sbin/sshd -D -e -o "ListenAddress=$A" -o UseDNS=no -o PidFile=none
 `;
 
-export interface VmSpec {
+export interface ServerSpec {
   id: string;
   root: string;
   hostname: string;
@@ -28,18 +28,20 @@ export interface VmSpec {
   logDir: string;
 }
 
-interface Vm {
-  spec: VmSpec;
+interface RunningServer {
+  spec: ServerSpec;
+  /** `unshare`, whose namespace's PID 1 is the server's sshd. */
   child: ChildProcess;
   exited: Promise<void>;
   ready: boolean;
   addresses: Set<string>;
+  /** Address → the relay listening on its port 22 (forwarding to the sshd). */
   listeners: Map<string, NetServer>;
   sockets: Set<Socket>;
 }
 
-export class Runner {
-  private vms = new Map<string, Vm>();
+export class ServerRunner {
+  private servers = new Map<string, RunningServer>();
   /** Server id (or "*") → time until which SSH connections are refused. */
   private refusals = new Map<string, number>();
   private timers = new Set<NodeJS.Timeout>();
@@ -47,20 +49,20 @@ export class Runner {
   constructor(private log: (line: string) => void = () => {}) {}
 
   running(id: string): boolean {
-    return this.vms.has(id);
+    return this.servers.has(id);
   }
 
   pidOf(id: string): number | undefined {
-    return this.vms.get(id)?.child.pid;
+    return this.servers.get(id)?.child.pid;
   }
 
   pids(): number[] {
-    return [...this.vms.values()].map((v) => v.child.pid ?? 0).filter((p) => p > 0);
+    return [...this.servers.values()].map((v) => v.child.pid ?? 0).filter((p) => p > 0);
   }
 
   /** Starts the server's namespace and sshd; resolves once the process runs (SSH comes up shortly after). */
-  start(spec: VmSpec, onExit: (code: number | null) => void): void {
-    if (this.vms.has(spec.id)) return;
+  start(spec: ServerSpec, onExit: (code: number | null) => void): void {
+    if (this.servers.has(spec.id)) return;
     mkdirSync(spec.logDir, { recursive: true });
     const console = createWriteStream(join(spec.logDir, "console.log"), { flags: "a" });
     const child = spawn(
@@ -84,7 +86,7 @@ export class Runner {
     );
     child.stdout?.pipe(console, { end: false });
     child.stderr?.pipe(console, { end: false });
-    const vm: Vm = {
+    const running: RunningServer = {
       spec,
       child,
       ready: false,
@@ -94,10 +96,10 @@ export class Runner {
       exited: new Promise((resolve) => {
         child.on("close", (code) => {
           console.end();
-          const current = this.vms.get(spec.id);
-          if (current === vm) {
-            this.vms.delete(spec.id);
-            this.closeAll(vm);
+          const current = this.servers.get(spec.id);
+          if (current === running) {
+            this.servers.delete(spec.id);
+            this.closeRelays(running);
             onExit(code);
           }
           resolve();
@@ -105,16 +107,16 @@ export class Runner {
       }),
     };
     child.on("error", (e) => this.log(`server ${spec.id}: ${e.message}`));
-    this.vms.set(spec.id, vm);
-    void this.waitForSshd(vm);
+    this.servers.set(spec.id, running);
+    void this.waitForSshd(running);
   }
 
-  private async waitForSshd(vm: Vm): Promise<void> {
+  private async waitForSshd(running: RunningServer): Promise<void> {
     const deadline = Date.now() + 60_000;
-    while (this.vms.get(vm.spec.id) === vm && Date.now() < deadline) {
-      if (await probe(vm.spec.sshdAddress, 22)) {
-        vm.ready = true;
-        this.sync(vm);
+    while (this.servers.get(running.spec.id) === running && Date.now() < deadline) {
+      if (await probe(running.spec.sshdAddress, 22)) {
+        running.ready = true;
+        this.syncRelays(running);
         return;
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -123,43 +125,43 @@ export class Runner {
 
   /** Ends the server's processes (its namespace goes with them, and so do its mounts). */
   async stop(id: string): Promise<void> {
-    const vm = this.vms.get(id);
-    if (!vm) return;
-    this.vms.delete(id);
-    this.closeAll(vm);
+    const running = this.servers.get(id);
+    if (!running) return;
+    this.servers.delete(id);
+    this.closeRelays(running);
     // unshare ignores SIGTERM while it waits; SIGKILL makes --kill-child kill PID 1 of the namespace.
-    vm.child.kill("SIGKILL");
-    await vm.exited;
+    running.child.kill("SIGKILL");
+    await running.exited;
   }
 
   async stopAll(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    await Promise.all([...this.vms.keys()].map((id) => this.stop(id)));
+    await Promise.all([...this.servers.keys()].map((id) => this.stop(id)));
   }
 
   setAddresses(id: string, addresses: string[]): void {
-    const vm = this.vms.get(id);
-    if (!vm) return;
-    vm.addresses = new Set(addresses);
-    this.sync(vm);
+    const running = this.servers.get(id);
+    if (!running) return;
+    running.addresses = new Set(addresses);
+    this.syncRelays(running);
   }
 
   /** Refuses SSH connections to one server (or all when id is undefined) for `ms`. */
   refuseSsh(id: string | undefined, ms: number): void {
     const key = id ?? "*";
     this.refusals.set(key, Date.now() + ms);
-    for (const vm of this.vms.values()) this.sync(vm);
+    for (const running of this.servers.values()) this.syncRelays(running);
     const t = setTimeout(() => {
       this.timers.delete(t);
-      for (const vm of this.vms.values()) this.sync(vm);
+      for (const running of this.servers.values()) this.syncRelays(running);
     }, ms + 10);
     this.timers.add(t);
   }
 
   clearRefusals(): void {
     this.refusals.clear();
-    for (const vm of this.vms.values()) this.sync(vm);
+    for (const running of this.servers.values()) this.syncRelays(running);
   }
 
   private refused(id: string): boolean {
@@ -167,25 +169,26 @@ export class Runner {
     return t > Date.now();
   }
 
-  private sync(vm: Vm): void {
-    const want = vm.ready && !this.refused(vm.spec.id) ? vm.addresses : new Set<string>();
-    for (const [addr, server] of vm.listeners) {
+  private syncRelays(running: RunningServer): void {
+    const want =
+      running.ready && !this.refused(running.spec.id) ? running.addresses : new Set<string>();
+    for (const [addr, relay] of running.listeners) {
       if (!want.has(addr)) {
-        server.close();
-        vm.listeners.delete(addr);
+        relay.close();
+        running.listeners.delete(addr);
       }
     }
     for (const addr of want) {
-      if (vm.listeners.has(addr)) continue;
-      const server = createServer((client) => {
-        const upstream = connect(22, vm.spec.sshdAddress);
-        vm.sockets.add(client);
-        vm.sockets.add(upstream);
+      if (running.listeners.has(addr)) continue;
+      const relay = createServer((client) => {
+        const upstream = connect(22, running.spec.sshdAddress);
+        running.sockets.add(client);
+        running.sockets.add(upstream);
         const done = () => {
           client.destroy();
           upstream.destroy();
-          vm.sockets.delete(client);
-          vm.sockets.delete(upstream);
+          running.sockets.delete(client);
+          running.sockets.delete(upstream);
         };
         client.on("error", done);
         upstream.on("error", done);
@@ -194,19 +197,19 @@ export class Runner {
         client.pipe(upstream);
         upstream.pipe(client);
       });
-      server.on("error", (e) =>
-        this.log(`server ${vm.spec.id}: cannot listen on ${addr}:22: ${e.message}`),
+      relay.on("error", (e) =>
+        this.log(`server ${running.spec.id}: cannot listen on ${addr}:22: ${e.message}`),
       );
-      server.listen(22, addr);
-      vm.listeners.set(addr, server);
+      relay.listen(22, addr);
+      running.listeners.set(addr, relay);
     }
   }
 
-  private closeAll(vm: Vm): void {
-    for (const s of vm.listeners.values()) s.close();
-    vm.listeners.clear();
-    for (const s of vm.sockets) s.destroy();
-    vm.sockets.clear();
+  private closeRelays(running: RunningServer): void {
+    for (const s of running.listeners.values()) s.close();
+    running.listeners.clear();
+    for (const s of running.sockets) s.destroy();
+    running.sockets.clear();
   }
 }
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { debianMirror } from "../src/baseimage";
-import { hostnameFor, parseCloudConfig } from "../src/cloudinit";
+import { debianMirror } from "../src/baseImage";
+import { hostnameFor, parseCloudConfig } from "../src/cloudInit";
 import { Faults } from "../src/faults";
 import { Router, errorReply } from "../src/http";
 

@@ -1,0 +1,98 @@
+// Cinder v3's route table: project-scoped URLs (403 for another project's id).
+import {
+  ApiError,
+  authenticated,
+  limitsReply,
+  notFound,
+  type RequestContext,
+  type RouteEntry,
+} from "../http";
+import type { GlanceEmulator } from "../glance";
+import type { Authenticate, Token, TokenHandler } from "../keystone";
+import { VolumeActionHandlers } from "./actions";
+import type { CinderEmulator } from "./cinder";
+import { versionDocument } from "./views";
+import { VOLUME_TYPES, findVolumeType, volumeTypeView } from "./volumeTypes";
+import { VolumeHandlers } from "./volumes";
+
+export function volumeRoutes(
+  cinder: CinderEmulator,
+  glance: GlanceEmulator,
+  authenticate: Authenticate,
+): RouteEntry[] {
+  /** The token, which must be scoped to the project of the URL. */
+  const projectScoped = (ctx: RequestContext): Token => {
+    const token = authenticate(ctx);
+    if (ctx.params.project !== token.project.id)
+      throw new ApiError(
+        403,
+        "Policy doesn't allow volume_extension:volume_tenant_attribute to be performed.",
+        "forbidden",
+      );
+    return token;
+  };
+  const withToken = (handler: TokenHandler) => authenticated(projectScoped, handler);
+  const volumes = new VolumeHandlers(cinder, glance);
+  const actions = new VolumeActionHandlers(cinder, glance);
+  const versions = () => ({ versions: [versionDocument(cinder.cloud.baseUrl())] });
+  const P = "/volume/v3/:project";
+
+  return [
+    ["GET", "/volume", () => ({ status: 300, body: versions() })],
+    ["GET", "/volume/v3", () => ({ status: 200, body: versions() })],
+    ["GET", `${P}/volumes`, withToken(volumes.list)],
+    ["GET", `${P}/volumes/detail`, withToken(volumes.detail)],
+    ["GET", `${P}/volumes/:id`, withToken(volumes.show)],
+    ["POST", `${P}/volumes`, withToken(volumes.create)],
+    ["PUT", `${P}/volumes/:id`, withToken(volumes.update)],
+    ["DELETE", `${P}/volumes/:id`, withToken(volumes.remove)],
+    ["POST", `${P}/volumes/:id/action`, withToken(actions.run)],
+    [
+      "GET",
+      `${P}/types`,
+      withToken(() => ({
+        status: 200,
+        body: { volume_types: VOLUME_TYPES.map(volumeTypeView) },
+      })),
+    ],
+    [
+      "GET",
+      `${P}/types/default`,
+      withToken(() => ({ status: 200, body: { volume_type: volumeTypeView(VOLUME_TYPES[0]) } })),
+    ],
+    [
+      "GET",
+      `${P}/types/:id`,
+      withToken((ctx) => {
+        const type = findVolumeType(ctx.params.id, ctx.params.id);
+        if (!type) throw notFound(`Volume type ${ctx.params.id} could not be found.`);
+        return { status: 200, body: { volume_type: volumeTypeView(type) } };
+      }),
+    ],
+    [
+      "GET",
+      `${P}/os-availability-zone`,
+      withToken(() => ({
+        status: 200,
+        body: { availabilityZoneInfo: [{ zoneName: "nova", zoneState: { available: true } }] },
+      })),
+    ],
+    ["GET", `${P}/limits`, withToken((ctx) => limits(cinder, ctx.params.project))],
+  ];
+}
+
+function limits(cinder: CinderEmulator, projectId: string) {
+  const used = cinder.records.volumes.filter((v) => v.project_id === projectId);
+  return limitsReply({
+    maxTotalVolumes: 100,
+    maxTotalVolumeGigabytes: 10000,
+    maxTotalSnapshots: 100,
+    maxTotalBackups: 10,
+    maxTotalBackupGigabytes: 1000,
+    totalVolumesUsed: used.length,
+    totalGigabytesUsed: used.reduce((sum, v) => sum + v.size, 0),
+    totalSnapshotsUsed: 0,
+    totalBackupsUsed: 0,
+    totalBackupGigabytesUsed: 0,
+  });
+}

@@ -1,0 +1,2 @@
+export { GlanceEmulator } from "./glance";
+export { imageRoutes } from "./routes";

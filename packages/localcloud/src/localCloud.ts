@@ -1,0 +1,237 @@
+// startLocalCloud(): the services on one HTTP listener on loopback, the default
+// image, clouds.yaml, and the handle tests and scripts use.
+import { copyFileSync, existsSync, linkSync, mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { adminRoutes, rootRoutes } from "./admin";
+import { BASE_IMAGE_NAME, defaultCacheDir, ensureBaseImage } from "./baseImage";
+import { CinderEmulator, volumeRoutes, volumeVersionHeaders } from "./cinder";
+import { Cloud } from "./cloud";
+import { CLOUD_NAMES, writeCloudsYaml } from "./cloudsYaml";
+import { DiskStore } from "./diskStore";
+import { Faults } from "./faults";
+import { GlanceEmulator, imageRoutes } from "./glance";
+import { RequestLog, Router, createApiServer, type RequestRecord } from "./http";
+import { KeystoneEmulator, identityRoutes } from "./keystone";
+import { NeutronEmulator, networkRoutes } from "./neutron";
+import { NovaEmulator, computeRoutes, computeVersionHeaders, parseMicroversion } from "./nova";
+import { keepPidFiles, killStaleServers } from "./serverPids";
+import { ServerRunner } from "./serverRunner";
+import { Store } from "./state";
+
+export interface LocalCloudOptions {
+  /** Directory holding all state (records, volume trees, image archives, clouds.yaml). */
+  stateDir: string;
+  /** TCP port on 127.0.0.1 (0: any free port). */
+  port?: number;
+  /** Second octet of the addresses of servers: fixed 127.N.0.x, floating 127.N.1.x, sshd 127.N.2.x. */
+  octet?: number;
+  /** Register the Debian base image (building it with debootstrap if not cached). Default true. */
+  baseImage?: boolean;
+  baseImageName?: string;
+  cacheDir?: string;
+  tokenTtlSeconds?: number;
+  /** Volumes from images carrying `signature_verified` fail, as OpenStack bug 1823445. Default true. */
+  emulateSignatureVerifiedBug?: boolean;
+  /** Delay of asynchronous status transitions (ms). Default 300. */
+  transitionMs?: number;
+  /** Progress and server-side log lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface LocalCloud {
+  url: string;
+  port: number;
+  stateDir: string;
+  cloudsYamlPath: string;
+  /** Names of the clouds.yaml entries: staging (password), production (password), staging (application credential). */
+  clouds: { staging: string; production: string; appcred: string };
+  projects: { staging: string; production: string };
+  baseImageId: string | undefined;
+  octet: number;
+  faults: Faults;
+  /** Requests served so far (method, path, status). */
+  requests(): RequestRecord[];
+  clearRequests(): void;
+  /** Environment for clients: OS_CLIENT_CONFIG_FILE and OS_CLOUD. */
+  env(cloud?: string): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`localcloud: ${line}\n`));
+  const stateDir = resolve(options.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  killStaleServers(stateDir, log);
+  const fresh = !existsSync(join(stateDir, "state.json"));
+  const store = Store.open(stateDir, options.octet ?? 20 + Math.floor(Math.random() * 230));
+  const octet = Number(store.records.subnets[0].cidr.split(".")[1]);
+  let baseUrl = "";
+  const keystone = new KeystoneEmulator(store, () => baseUrl, options.tokenTtlSeconds ?? 3600);
+  const runner = new ServerRunner(log);
+  const faults = new Faults();
+  const cloud = new Cloud({
+    store,
+    disk: new DiskStore(stateDir),
+    keystone,
+    runner,
+    faults,
+    octet,
+    stateDir,
+    baseUrl: () => baseUrl,
+    log,
+    options: {
+      emulateSignatureVerifiedBug: options.emulateSignatureVerifiedBug ?? true,
+      transitionMs: options.transitionMs ?? 300,
+    },
+  });
+  const glance = new GlanceEmulator(cloud);
+  const cinder = new CinderEmulator(cloud);
+  const neutron = new NeutronEmulator(cloud);
+  const nova = new NovaEmulator(cloud, glance, cinder, neutron);
+  faults.hooks = faultHooks(cloud, nova);
+
+  const requestLog = new RequestLog();
+  const authenticate = keystone.authenticate.bind(keystone);
+  const router = new Router();
+  router.addAll("identity", identityRoutes(keystone));
+  router.addAll("compute", computeRoutes(nova, authenticate));
+  router.addAll("volume", volumeRoutes(cinder, glance, authenticate));
+  router.addAll("image", imageRoutes(glance, authenticate));
+  router.addAll("network", networkRoutes(neutron, authenticate));
+  router.addAll("root", rootRoutes);
+  router.addAll("admin", adminRoutes(requestLog, faults, store));
+
+  const server = createApiServer({
+    router,
+    faults,
+    requestLog,
+    log,
+    services: {
+      compute: { beforeHandler: parseMicroversion, headers: computeVersionHeaders },
+      volume: { headers: volumeVersionHeaders },
+    },
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () =>
+      resolvePort((server.address() as AddressInfo).port),
+    );
+  });
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  let baseImageId: string | undefined;
+  try {
+    if (options.baseImage ?? true)
+      baseImageId = await registerBaseImage(
+        glance,
+        options.baseImageName ?? BASE_IMAGE_NAME,
+        options.cacheDir ?? defaultCacheDir(),
+      );
+    if (!fresh) await nova.resume();
+  } catch (e) {
+    server.close();
+    throw e;
+  }
+
+  const stopPidFiles = keepPidFiles(stateDir, store, runner);
+  const cloudsYamlPath = writeCloudsYaml(stateDir, baseUrl, store.records);
+  const projectId = (name: string) => store.records.projects.find((p) => p.name === name)!.id;
+  let stopped = false;
+  return {
+    url: baseUrl,
+    port,
+    stateDir,
+    cloudsYamlPath,
+    clouds: { ...CLOUD_NAMES },
+    projects: { staging: projectId("staging"), production: projectId("production") },
+    baseImageId,
+    octet,
+    faults,
+    requests: () => [...requestLog.entries],
+    clearRequests: () => requestLog.clear(),
+    env: (cloudName = CLOUD_NAMES.staging) => ({
+      OS_CLIENT_CONFIG_FILE: cloudsYamlPath,
+      OS_CLOUD: cloudName,
+    }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      stopPidFiles();
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      await cloud.drain();
+      await runner.stopAll();
+      store.saveNow();
+    },
+  };
+}
+
+/** The faults that act on live resources, wired to the services. */
+function faultHooks(cloud: Cloud, nova: NovaEmulator): Faults["hooks"] {
+  const { store, runner, keystone } = cloud;
+  return {
+    serverToError: (id) => {
+      const server = store.records.servers.find((s) => s.id === id);
+      if (server) nova.toError(server, "Injected fault: server went to ERROR.");
+    },
+    volumeToError: (id) => {
+      const volume = store.records.volumes.find((v) => v.id === id);
+      if (volume) {
+        volume.status = "error";
+        store.save();
+      }
+    },
+    refuseSsh: (id, ms) => runner.refuseSsh(id, ms),
+    setSignatureVerified: (id) => {
+      const image = store.records.images.find((i) => i.id === id);
+      if (!image) throw new Error(`no image ${id}`);
+      image.properties.signature_verified = "False";
+      store.save();
+    },
+    expireTokens: () => keystone.expireAll(),
+    clearRefusals: () => runner.clearRefusals(),
+  };
+}
+
+/**
+ * The default image (owner admin, public), registered once per state directory
+ * from the cached debootstrap archive (built first when missing); returns its id.
+ */
+async function registerBaseImage(
+  glance: GlanceEmulator,
+  name: string,
+  cacheDir: string,
+): Promise<string> {
+  const { cloud, records } = glance;
+  const existing = records.images.find((i) => i.name === name);
+  if (existing) return existing.id;
+  const archive = await ensureBaseImage(cacheDir, cloud.log);
+  const admin = records.projects.find((p) => p.name === "admin")!;
+  const image = glance.createRecord(
+    { project: { id: admin.id } },
+    {
+      name,
+      visibility: "public",
+      disk_format: "raw",
+      container_format: "bare",
+      min_disk: 1,
+      properties: {
+        os_distro: "debian",
+        os_version: "12",
+        localcloud_source: "debootstrap bookworm minbase",
+        hw_architecture: "x86_64",
+      },
+    },
+  );
+  try {
+    linkSync(archive, cloud.disk.imageFile(image.id));
+  } catch {
+    copyFileSync(archive, cloud.disk.imageFile(image.id));
+  }
+  await glance.activate(image);
+  cloud.store.saveNow();
+  return image.id;
+}

@@ -1,0 +1,2 @@
+export { NeutronEmulator, type ServerAddresses } from "./neutron";
+export { networkRoutes } from "./routes";

@@ -1,0 +1,3 @@
+export * from "./records";
+export { defaultSecurityGroup, initialRecords } from "./seed";
+export { Store } from "./store";
