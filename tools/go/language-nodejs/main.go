@@ -506,10 +506,11 @@ const releasedLineLimit = bufio.MaxScanTokenSize
 // out-of-memory crash, and the point where that scanner gives up: a line
 // that reaches 65536 bytes without a newline. There Pulumi's host stops
 // reading node's stderr: the next byte node writes to stderr is never read,
-// so node blocks once the pipe is full (the program hangs), or, if node
-// still exits, the run fails 5 s later ("WaitDelay expired before I/O
-// complete"). Here the program is stopped at that point instead (onHang) and
-// Run fails with an error that says why.
+// so node blocks once the pipe is full, and even when node exits, the host
+// waits forever for the copy of its stderr to finish (exec's WaitDelay
+// closes the pipe but then waits for the blocked copying goroutine): the
+// run never ends. Here the program is stopped at that point instead
+// (onHang) and Run fails with an error that says why.
 type stderrWatch struct {
 	out    io.Writer
 	onHang func()
@@ -627,7 +628,7 @@ func (w *stderrWatch) hangError() error {
 		"a line of the program's stderr is %s long (without its newline), starting %q. "+
 		"That language host reads the program's stderr with a bufio.Scanner that takes lines of at most %d "+
 		"bytes including the newline (bufio.MaxScanTokenSize); at a longer line it stops reading, and the "+
-		"program blocks on its next writes to stderr (or, if it still exits, the run fails 5 s later). "+
+		"run never finishes (the program blocks on stderr, and even a program that ends is waited for forever). "+
 		"Write shorter lines to stderr (console.error/console.warn), e.g. put big data in a file",
 		version, length, string(prefix)+"...", releasedLineLimit)
 }
