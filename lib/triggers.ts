@@ -1,7 +1,7 @@
 import type { BuildSpec } from "./config/types";
 import { buildFingerprint, type ApplianceDigest, type ContentInputs } from "./fingerprint";
 
-/** The inputs that decide what an image contains (see DESIGN: "a build's identity"). */
+/** The inputs that decide what an image contains: a build's identity (README: "What decides a rebuild"). */
 export function contentInputs(
   spec: BuildSpec,
   sourceImageId: string,

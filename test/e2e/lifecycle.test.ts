@@ -1,5 +1,5 @@
 /**
- * The build lifecycle of DESIGN.md, for real: `pulumi up/preview/destroy` of
+ * The build lifecycle (README: "Stack workflow"), for real: `pulumi up/preview/destroy` of
  * this program through the Automation API, against localcloud, with the
  * fixture appliance. One stack, steps in order (each builds on the last).
  */
