@@ -8,6 +8,11 @@ export function instanceNetworks(networks: string[]): { uuid?: string; name?: st
   return networks.map((n) => (UUID.test(n) ? { uuid: n } : { name: n }));
 }
 
+/** How a builder's floating IP is marked, so leftovers can be found by it. */
+export function floatingIpDescription(hostName: string): string {
+  return `Builder ${hostName}`;
+}
+
 export interface BuilderVmArgs {
   /** Server name and host name; contains no appliance role word. */
   hostName: string;
@@ -95,7 +100,10 @@ export class BuilderVm extends pulumi.ComponentResource {
           "network" in args.floatingIp
             ? new openstack.networking.FloatingIp(
                 `${name}-fip`,
-                { pool: args.floatingIp.network, description: `Builder ${args.hostName}` },
+                {
+                  pool: args.floatingIp.network,
+                  description: floatingIpDescription(args.hostName),
+                },
                 { parent: this },
               ).address
             : pulumi.output(args.floatingIp.address);

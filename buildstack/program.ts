@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AnsibleProvision } from "./AnsibleProvision";
-import { BuilderVm } from "./BuilderVm";
+import { BuilderVm, floatingIpDescription } from "./BuilderVm";
 import { SshAccess } from "./SshAccess";
 import { BUILDER_METADATA, builderUserData } from "../lib/cloudInit";
 import { builderHostName } from "../lib/naming";
+import type { BuilderNames } from "../lib/openstack/builderLeftovers";
 import type { BuildRequest } from "../lib/protocol";
 
 /**
@@ -19,12 +20,25 @@ export interface BuilderProgramOptions {
   projectRoot: string;
   /** Where the full Ansible output goes. */
   logFile: string;
+  /** The Ansible step's private working directory (removed after the run). */
+  workDir: string;
   /** Secret: the Ansible vault password, when configured. */
   vaultPassword?: string;
   /** Secret: extraVars entries that are secret in the stack config. */
   secretExtraVars?: Record<string, unknown>;
   /** Environment for the Ansible run (PATH with ansible-playbook). */
   ansibleEnvironment?: Record<string, string>;
+}
+
+/** Names of the builder's cloud resources: the program's, and what a sweep of leftovers looks for. */
+export function builderNames(request: Pick<BuildRequest, "stack" | "spec">): BuilderNames {
+  const server = builderHostName(request.stack, request.spec.key);
+  return {
+    server,
+    volume: request.spec.volume.name ?? server,
+    keypairPrefix: `${server}-`,
+    floatingIpDescription: floatingIpDescription(server),
+  };
 }
 
 /** The build stack's Pulumi program for one phase. */
@@ -35,15 +49,16 @@ export function builderProgram(
 ) {
   return async (): Promise<Record<string, unknown>> => {
     const { spec } = request;
-    const hostName = builderHostName(request.stack, spec.key);
+    const names = builderNames(request);
+    const hostName = names.server;
     const access = new SshAccess("access", {
-      keypairName: `${hostName}-${request.fingerprint.slice(0, 8)}`,
+      keypairName: `${names.keypairPrefix}${request.fingerprint.slice(0, 8)}`,
       existing: spec.existingKeypair,
     });
     const vm = new BuilderVm("builder", {
       hostName,
       sourceImageId: request.sourceImageId,
-      volumeName: spec.volume.name ?? hostName,
+      volumeName: names.volume,
       volumeSize: spec.volume.size,
       volumeType: spec.volume.type,
       flavor: spec.flavor,
@@ -84,6 +99,7 @@ export function builderProgram(
             vaultPasswordFile: spec.ansible.vaultPasswordFile,
             verbosity: spec.ansible.verbosity,
             logFile: options.logFile,
+            workDir: options.workDir,
           })),
         },
         { dependsOn: [vm] },

@@ -176,6 +176,11 @@ export interface ProvisionSpec {
   verbosity: number;
   /** Full Ansible output goes here; the command's own output stays short. */
   logFile: string;
+  /**
+   * Private working directory for the run's key, vault password and extra
+   * vars: a known place, so the next run removes what a killed one left.
+   */
+  workDir: string;
 }
 
 // ----------------------------------------------------------------- results

@@ -9,6 +9,8 @@ import * as path from "node:path";
 import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
 import { capText, type BuildSettings, type Say } from "../lib/protocol";
+import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
+import { lockDirectory, takeOverLocks } from "./locks";
 import { engineMilestone, MilestoneClock } from "./milestones";
 
 /** The build stack's project: one per main project, one stack per main stack and build. */
@@ -44,6 +46,8 @@ export interface EngineWatch {
   say: Say;
   /** Cloud resource operations count as time waiting on the cloud. */
   cloud?: OperationClock;
+  /** Aborting it cancels the engine run as Ctrl-C does (SIGINT to the CLI). */
+  signal?: AbortSignal;
 }
 
 /** Options for `stack.up`/`stack.destroy`: transcript to the file, milestones to `say`. */
@@ -52,6 +56,7 @@ export function engineOptions(watch: EngineWatch) {
   const milestones = new MilestoneClock();
   return {
     color: "never" as const,
+    signal: watch.signal,
     onOutput: (out: string) => fs.appendFileSync(watch.transcriptFile, out),
     onEvent: (event: EngineEvent) => {
       if (watch.cloud) timeCloudOperations(event, watch.cloud);
@@ -112,4 +117,49 @@ export async function destroyBuildStack(
   await stack.workspace.removeStack(stack.name);
   // The key written for `onError: keep` is useless once its builder is gone.
   fs.rmSync(watch.debugDir, { recursive: true, force: true });
+}
+
+/**
+ * Makes a build stack that an interrupted run may have left usable again and
+ * empty: waits for a still-running engine of that run or clears a dead one's
+ * lock (runner/locks.ts), drops the operations such an engine left pending
+ * (their resources are in no state), destroys what the stack holds, and then
+ * removes by name what the cut-short operations may have made.
+ */
+export async function recoverBuildStack(
+  stack: Stack,
+  watch: EngineWatch & { debugDir: string },
+  leftovers: { names: BuilderNames; cloud: BuilderLeftovers },
+  removeStack: boolean,
+): Promise<void> {
+  const backend = (await stack.workspace.whoAmI()).url ?? "";
+  const projectName = (await stack.workspace.projectSettings()).name;
+  const deadEngine = await takeOverLocks(
+    lockDirectory(backend, projectName, stack.name),
+    stack.name,
+    watch.say,
+  );
+  const pending = await dropPendingOperations(stack, watch.say);
+  await destroyBuildStack(stack, watch, "leftovers of an earlier build found", removeStack);
+  if (deadEngine || pending > 0) {
+    const found = await leftovers.cloud.find(leftovers.names);
+    await leftovers.cloud.remove(found, watch.say);
+  }
+}
+
+/** Removes the pending operations of an engine that was killed mid-update; returns how many. */
+async function dropPendingOperations(stack: Stack, say: Say): Promise<number> {
+  const state = await stack.exportStack();
+  const deployment = state.deployment as {
+    pending_operations?: { resource?: { urn?: string }; type?: string }[];
+  };
+  const pending = deployment.pending_operations ?? [];
+  if (pending.length === 0) return 0;
+  for (const op of pending)
+    say(
+      `an interrupted engine left ${op.type ?? "an operation"} of ${op.resource?.urn ?? "a resource"} pending`,
+    );
+  deployment.pending_operations = [];
+  await stack.importStack(state);
+  return pending.length;
 }

@@ -6,17 +6,24 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadCloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
+import { BuilderLeftovers } from "../lib/openstack/builderLeftovers";
 import { ImageService, VolumeService } from "../lib/openstack/images";
 import { decodeBuildSecrets, ENV, sayTo, type BuildSecrets, type Say } from "../lib/protocol";
 
 export interface RunnerContext {
   images: ImageService;
   volumes: VolumeService;
+  /** Finds what an interrupted build left in the cloud that no state knows. */
+  leftovers: BuilderLeftovers;
   projectRoot: string;
   /** Where logs and (for `onError: keep`) debug keys go. */
   stateDir: string;
   secrets: BuildSecrets;
   say: Say;
+  /** Aborted when the run is to stop (its runner was interrupted). */
+  signal?: AbortSignal;
+  /** This run's files, when the caller named them already. */
+  files?: BuildFiles;
   now?: () => Date;
 }
 
@@ -30,16 +37,22 @@ function readStdin(): string {
   }
 }
 
-export function runnerContext(env: NodeJS.ProcessEnv = process.env): RunnerContext {
+export function runnerContext(
+  env: NodeJS.ProcessEnv = process.env,
+  say: Say = sayTo(process.stdout),
+  signal?: AbortSignal,
+): RunnerContext {
   const projectRoot = path.resolve(__dirname, "..");
   const client = new OpenStackClient(loadCloudAuth(env, projectRoot));
   return {
     images: new ImageService(client),
     volumes: new VolumeService(client),
+    leftovers: new BuilderLeftovers(client),
     projectRoot,
     stateDir: env[ENV.stateDir] ?? path.join(projectRoot, ".build-state"),
     secrets: decodeBuildSecrets(readStdin()),
-    say: sayTo(process.stdout),
+    say,
+    signal,
   };
 }
 
@@ -51,6 +64,10 @@ export interface BuildFiles {
   engineLog: string;
   /** The private key written for `onError: keep`. */
   debugDir: string;
+  /** What the runner said (also after its output was cut by an interruption). */
+  runnerLog: string;
+  /** The Ansible step's private working directory (key, vault password, extra vars). */
+  workDir: string;
 }
 
 export function buildFiles(
@@ -69,6 +86,16 @@ export function buildFiles(
   return {
     ansibleLog: `${base}.log`,
     engineLog: `${base}.engine.log`,
+    runnerLog: `${base}.runner.log`,
     debugDir: path.join(ctx.stateDir, "debug", buildStack),
+    workDir: workDirOf(ctx, buildStack),
   };
+}
+
+/**
+ * Where the Ansible step keeps its secrets while it runs (0700): a known
+ * place, so that the next run removes what a killed one left.
+ */
+export function workDirOf(ctx: Pick<RunnerContext, "stateDir">, buildStack: string): string {
+  return path.join(ctx.stateDir, "work", buildStack);
 }

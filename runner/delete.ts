@@ -3,10 +3,12 @@
  * any builder a failed or kept build left, then keeps the image (default) or
  * deletes it (deleteImageOnDestroy) — never one a newer build adopted.
  */
+import * as fs from "node:fs";
 import { buildStackName } from "../lib/naming";
 import { claimedByAnother } from "../lib/provenance";
 import type { BuildRequest, BuildResult } from "../lib/protocol";
-import { destroyBuildStack, openBuildStack } from "./buildStack";
+import { builderNames } from "../buildstack/program";
+import { openBuildStack, recoverBuildStack } from "./buildStack";
 import { buildFiles, type RunnerContext } from "./context";
 
 export async function runDelete(
@@ -16,18 +18,17 @@ export async function runDelete(
 ): Promise<void> {
   const { spec } = request;
   const stack = await openBuildStack(request);
-  const files = buildFiles(
-    ctx,
-    request.stack,
-    spec.key,
-    buildStackName(request.stack, spec.key),
-    new Date(),
-  );
-  await destroyBuildStack(
+  const files =
+    ctx.files ??
+    buildFiles(ctx, request.stack, spec.key, buildStackName(request.stack, spec.key), new Date());
+  // Also what an interrupted build left: a locked stack, pending operations.
+  await recoverBuildStack(
     stack,
     { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
-    "leftovers of a build",
+    { names: builderNames(request), cloud: ctx.leftovers },
+    true,
   );
+  fs.rmSync(files.workDir, { recursive: true, force: true });
   if (!previous) {
     ctx.say(
       `build ${spec.key}: no earlier result was passed to this delete; any image it made is kept`,

@@ -1,46 +1,50 @@
 /**
  * The build runner: what the main stack's per-image `@pulumi/command`
- * resource runs (components/ImageBuild.ts). Modes:
- *   build  — build the image (create): build/runBuild.ts;
- *   update — settings that don't change the image content changed: update.ts;
- *   delete — the image left the stack: delete.ts.
- * The last stdout line is the result the main stack reads (lib/protocol.ts).
+ * resource runs (components/ImageBuild.ts), with a mode: `build` (create),
+ * `update` or `delete`. It starts the work (runner/worker.ts) as a process
+ * of its own session and relays its output and exit code.
+ *
+ * Why: on a cancelled update (Ctrl-C) Pulumi's command plugin kills this
+ * process with SIGKILL, and at shutdown the engine kills the plugin's whole
+ * process group. A worker in its own session survives both, sees that this
+ * process is gone, cancels its build stack's engine the way Ctrl-C does and
+ * cleans up according to `onError`, within a bounded time, recording what
+ * it did in the build's runner log.
  */
-import {
-  capText,
-  decodeBuildRequest,
-  ENV,
-  formatResult,
-  parseResult,
-  type BuildResult,
-} from "../lib/protocol";
-import { runBuild } from "./build/runBuild";
-import { runnerContext } from "./context";
-import { runDelete } from "./delete";
-import { runUpdate } from "./update";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
-async function main(mode: string): Promise<void> {
-  const request = decodeBuildRequest(process.env);
-  const ctx = runnerContext(process.env);
-  const previous = parseResult(process.env[ENV.previousStdout] ?? "");
-  const print = (result: BuildResult): void => {
-    process.stdout.write(`${formatResult(result)}\n`);
-  };
-  switch (mode) {
-    case "build":
-      return print(await runBuild(request, ctx));
-    case "update":
-      return print(await runUpdate(request, previous, ctx));
-    case "delete":
-      return runDelete(request, previous, ctx);
-    default:
-      throw new Error(`unknown mode "${mode}": expected build, update or delete`);
+function readStdin(): Buffer {
+  if (process.stdin.isTTY) return Buffer.alloc(0);
+  try {
+    return fs.readFileSync(0);
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 
-main(process.argv[2] ?? "").catch((err: unknown) => {
-  process.stderr.write(
-    `${capText(`image build failed: ${err instanceof Error ? err.message : String(err)}`)}\n`,
+function main(): void {
+  const worker = spawn(
+    process.execPath,
+    [...process.execArgv, path.join(__dirname, "worker.ts"), ...process.argv.slice(2)],
+    { detached: true, stdio: ["pipe", "pipe", "pipe"], env: process.env },
   );
-  process.exitCode = 1;
-});
+  worker.stdin.end(readStdin());
+  worker.stdout.pipe(process.stdout);
+  worker.stderr.pipe(process.stderr);
+  // Asked nicely (SIGINT/SIGTERM): pass it on and wait for the worker's clean-up.
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.on(signal, () => worker.kill(signal));
+  worker.on("close", (code, signal) => {
+    process.exitCode = code ?? (signal ? 1 : 0);
+  });
+  worker.on("error", (err) => {
+    process.stderr.write(
+      `image build failed: could not start the runner's worker: ${err.message}\n`,
+    );
+    process.exitCode = 1;
+  });
+}
+
+main();

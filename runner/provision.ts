@@ -8,7 +8,6 @@
  * whole output goes to the build's log file.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { environmentInventories } from "../lib/ansible/ansibleCfg";
@@ -80,6 +79,12 @@ function extraVarsOf(spec: ProvisionSpec): Record<string, unknown> {
 const KEPT_LINES = 400;
 const KEPT_LINE_LENGTH = 2 ** 20;
 
+/** `setpriv --pdeathsig TERM -- argv` where util-linux's setpriv is there; argv otherwise. */
+function withParentDeathSignal(argv: string[]): [string, string[]] {
+  const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => fs.existsSync(p));
+  return setpriv ? [setpriv, ["--pdeathsig", "TERM", "--", ...argv]] : [argv[0], argv.slice(1)];
+}
+
 async function runPlaybook(
   spec: ProvisionSpec,
   work: string,
@@ -123,7 +128,11 @@ async function runPlaybook(
   let lastReport = 0;
   let reports = 0;
   const { execa } = await loadExeca();
-  const child = execa(argv[0], argv.slice(1), {
+  // ansible-playbook (and its ssh) must not outlive this step when the
+  // command plugin kills it (SIGKILL, on a cancelled update): the kernel
+  // sends it SIGTERM when this process dies.
+  const [file, args] = withParentDeathSignal(argv);
+  const child = execa(file, args, {
     cwd: spec.repoRoot,
     env: {
       ...playbookEnv(spec.repoRoot, spec.environmentRoot),
@@ -178,8 +187,11 @@ async function main(): Promise<void> {
   if (!spec || !privateKey)
     throw new Error(`${ENV.provisionSpec} and ${ENV.builderPrivateKey} must be set`);
 
-  // Secrets live in a private temporary directory for the length of the run only.
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), `image-build-${spec.buildKey}-`));
+  // Secrets live in a private directory for the length of the run only. It
+  // has a known place: if this process is killed, the next run removes it.
+  const work = spec.workDir;
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true, mode: 0o700 });
   fs.chmodSync(work, 0o700);
   try {
     const keyFile = path.join(work, "builder_key");

@@ -209,11 +209,13 @@ export class ImageService {
     timeoutMs: number,
     progress: (message: string) => void,
     intervalMs = 5000,
+    signal?: AbortSignal,
   ): Promise<GlanceImage> {
     const started = Date.now();
     let lastReport = 0;
     let polls = 0;
     for (;;) {
+      signal?.throwIfAborted();
       const image = await this.get(id);
       const status = image?.status ?? "missing";
       if (image && status === "active") return image;
@@ -262,9 +264,45 @@ export class VolumeService {
     }
   }
 
-  async waitStatus(id: string, wanted: string, timeoutMs: number): Promise<void> {
+  async list(): Promise<{ id: string; name?: string; status: string }[]> {
+    const res = await this.client.request<{
+      volumes: { id: string; name?: string; status: string }[];
+    }>("volume", "GET", `${await this.projectPath()}/volumes/detail`);
+    return res.volumes;
+  }
+
+  /** Deletes a volume once nothing uses it (its server may still be going). */
+  async deleteWhenDetached(id: string, timeoutMs = 10 * 60_000): Promise<void> {
     const started = Date.now();
     for (;;) {
+      const volume = await this.get(id);
+      if (!volume) return;
+      if (!["in-use", "attaching", "detaching", "creating", "deleting"].includes(volume.status)) {
+        try {
+          await this.client.request(
+            "volume",
+            "DELETE",
+            `${await this.projectPath()}/volumes/${encodeURIComponent(id)}`,
+          );
+        } catch (err) {
+          if (!(err instanceof OpenStackError && err.status === 404)) throw err;
+        }
+      }
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`volume ${id} is still ${volume.status} after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  async waitStatus(
+    id: string,
+    wanted: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      signal?.throwIfAborted();
       const volume = await this.get(id);
       if (volume?.status === wanted) return;
       if (!volume || volume.status.startsWith("error")) {

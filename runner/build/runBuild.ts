@@ -14,12 +14,13 @@ import { buildStackName, imageName } from "../../lib/naming";
 import type { GlanceImage } from "../../lib/openstack/images";
 import { fingerprintFilter, PROVENANCE, readProvenance } from "../../lib/provenance";
 import type { BuildRequest, BuildResult } from "../../lib/protocol";
-import { builderProgram, type BuildPhase } from "../../buildstack/program";
+import { builderNames, builderProgram, type BuildPhase } from "../../buildstack/program";
 import {
   destroyBuildStack,
   engineFailureSummary,
   engineOptions,
   openBuildStack,
+  recoverBuildStack,
 } from "../buildStack";
 import { buildFiles, type BuildFiles, type RunnerContext } from "../context";
 import { applyRetention } from "../retention";
@@ -39,29 +40,37 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   const { spec } = request;
   const now = ctx.now ?? (() => new Date());
   const startedAt = now();
-  const files = buildFiles(
-    ctx,
-    request.stack,
-    spec.key,
-    buildStackName(request.stack, spec.key),
-    startedAt,
-  );
+  const files =
+    ctx.files ??
+    buildFiles(ctx, request.stack, spec.key, buildStackName(request.stack, spec.key), startedAt);
   const timings: Timings = {};
 
-  // An earlier run may have uploaded this very image and then failed: use it.
-  const already = (
-    await ctx.images.list(fingerprintFilter(request.fingerprint, spec.key, request.stack))
-  ).find((img) => img.status === "active");
+  // An earlier run may have uploaded this very image and then failed or been
+  // interrupted: use it when it is complete, remove it when it is not.
+  const earlier = await ctx.images.list(
+    fingerprintFilter(request.fingerprint, spec.key, request.stack),
+  );
+  const already = earlier.find((img) => img.status === "active");
+  for (const stale of earlier.filter((img) => img.status !== "active")) {
+    ctx.say(
+      `removing the incomplete image ${stale.name} (${stale.id}, ${stale.status}) an interrupted run left`,
+    );
+    await ctx.images.delete(stale.id);
+  }
 
   const stack = await openBuildStack(request);
-  // Reused for this build: one stack per build key, emptied first.
-  await destroyBuildStack(
+  // Reused for this build: one stack per build key, emptied first, also
+  // after an interrupted run (whose engine may still be finishing).
+  removeSecretsOfKilledRun(files, ctx);
+  await recoverBuildStack(
     stack,
     { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
-    "leftovers of an earlier build found",
+    { names: builderNames(request), cloud: ctx.leftovers },
     !!already,
   ).catch((err: unknown) => {
-    throw new Error(`could not clean up the earlier build stack ${stack.name}: ${String(err)}`);
+    throw new Error(
+      `could not clean up the earlier build stack ${stack.name}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
 
   const claim = randomUUID();
@@ -123,8 +132,9 @@ export const BUILD_STEPS: BuildStep[] = [
         await keepBuilder(b.stack, b.request.spec, b.files.debugDir, b.ctx.say);
         return;
       }
+      fs.rmSync(b.files.workDir, { recursive: true, force: true });
       const why = failed === "provision" ? "onError: cleanup" : "cleaning up after the failure";
-      await destroyBuildStack(b.stack, watch(b), why);
+      await destroyBuildStack(b.stack, cleanupWatch(b), why);
     },
   },
   {
@@ -145,12 +155,20 @@ export const BUILD_STEPS: BuildStep[] = [
         const { spec } = b.request;
         const volumeId = need(b.made.volumeId, "the builder volume", "upload");
         const started = Date.now();
-        await b.ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000);
+        await b.ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000, b.ctx.signal);
         b.ctx.say(`uploading volume ${volumeId} to image ${b.name} (${spec.image.diskFormat})`);
         const imageId = await b.ctx.volumes.uploadToImage(volumeId, b.name, spec.image.diskFormat);
-        // Recorded before the wait, so a failed wait deletes the incomplete image.
+        // Recorded before the wait, so a failed wait deletes the incomplete image,
+        // and marked, so the next run finds it if this one is killed meanwhile.
         b.made.imageId = imageId;
-        await b.ctx.images.waitActive(imageId, spec.image.activeTimeoutMinutes * 60_000, b.ctx.say);
+        await markUpload(b, imageId);
+        await b.ctx.images.waitActive(
+          imageId,
+          spec.image.activeTimeoutMinutes * 60_000,
+          b.ctx.say,
+          undefined,
+          b.ctx.signal,
+        );
         b.ctx.say(`image ${b.name} active (${Math.round((Date.now() - started) / 1000)} s)`);
         return { imageId };
       }),
@@ -197,7 +215,7 @@ export const BUILD_STEPS: BuildStep[] = [
     completes: true,
     run: async (b) => {
       const started = Date.now();
-      await destroyBuildStack(b.stack, watch(b), "build finished");
+      await destroyBuildStack(b.stack, cleanupWatch(b), "build finished");
       b.ctx.say(`builder removed (${Math.round((Date.now() - started) / 1000)} s)`);
       return {};
     },
@@ -215,6 +233,24 @@ export const BUILD_STEPS: BuildStep[] = [
   },
 ];
 
+/** The build's provenance on an image still uploading: how a next run recognises it. */
+async function markUpload(b: BuildRun, imageId: string): Promise<void> {
+  try {
+    await b.ctx.images.update(
+      imageId,
+      {
+        ...fingerprintFilter(b.request.fingerprint, b.request.spec.key, b.request.stack),
+        [PROVENANCE.claim]: b.claim,
+      },
+      [],
+    );
+  } catch (err) {
+    b.ctx.say(
+      `could not mark the uploading image ${imageId} (${err instanceof Error ? err.message : String(err)}); if this run is interrupted, delete it by hand`,
+    );
+  }
+}
+
 /** The image an earlier run of this build made (same fingerprint): claim it, build nothing. */
 async function adopt(
   image: GlanceImage,
@@ -226,22 +262,57 @@ async function adopt(
   ctx.say(
     `image ${image.name} (${image.id}) with fingerprint ${request.fingerprint} exists already: using it`,
   );
-  await ctx.images.update(image.id, { [PROVENANCE.claim]: claim }, []);
+  // Its run may have ended before the properties step: set them all again.
   const provenance = readProvenance(image);
+  const { spec } = request;
+  const builtAt = provenance.builtAt || String(image.created_at ?? new Date().toISOString());
+  const commit = provenance.gitCommit || gitCommit(request.appliance.repoRoot);
+  const props = finalImageProperties(spec.image.diskFormat, spec.sshUsername, spec.image.metadata, {
+    fingerprint: request.fingerprint,
+    gitCommit: commit,
+    sourceImageId: request.sourceImageId,
+    inventoryGroups: spec.inventoryGroups,
+    builtAt: new Date(builtAt),
+    buildKey: spec.key,
+    stack: request.stack,
+  });
+  await ctx.images.update(
+    image.id,
+    { ...props, [PROVENANCE.claim]: claim },
+    ["signature_verified"],
+    spec.image.visibility,
+  );
   return {
-    ...resultFrom(image.id, image.name, request, provenance.gitCommit, provenance.builtAt, timings),
+    ...resultFrom(image.id, image.name, request, commit, new Date(builtAt).toISOString(), timings),
     history: await applyRetention(request, image.id, ctx.images, ctx.say),
     claim,
   };
 }
 
+/** Engine runs of the build's steps: cancelled (SIGINT) when the run is interrupted. */
 function watch(b: BuildRun) {
   return {
     transcriptFile: b.files.engineLog,
     say: b.ctx.say,
     cloud: b.cloud,
     debugDir: b.files.debugDir,
+    signal: b.ctx.signal,
   };
+}
+
+/** Clean-ups run after an interruption too, but not for ever. */
+function cleanupWatch(b: BuildRun) {
+  return { ...watch(b), signal: AbortSignal.timeout(CLEANUP_MINUTES * 60_000) };
+}
+
+/** How long the clean-up after an interruption may take before it is left to the next run. */
+const CLEANUP_MINUTES = 15;
+
+/** A killed Ansible step leaves its private directory (key, vault password): never for long. */
+function removeSecretsOfKilledRun(files: BuildFiles, ctx: RunnerContext): void {
+  if (!fs.existsSync(files.workDir)) return;
+  ctx.say(`removing the private files an interrupted Ansible step left (${files.workDir})`);
+  fs.rmSync(files.workDir, { recursive: true, force: true });
 }
 
 function stackUp(b: BuildRun, phase: BuildPhase) {
@@ -250,6 +321,7 @@ function stackUp(b: BuildRun, phase: BuildPhase) {
     program: builderProgram(b.request, phase, {
       projectRoot: b.ctx.projectRoot,
       logFile: b.files.ansibleLog,
+      workDir: b.files.workDir,
       vaultPassword: b.ctx.secrets.vaultPassword,
       secretExtraVars: b.ctx.secrets.secretExtraVars,
       ansibleEnvironment: process.env.PATH ? { PATH: process.env.PATH } : undefined,

@@ -74,7 +74,15 @@ export async function runSteps(
   timings: Timings,
 ): Promise<void> {
   const ran: BuildStep[] = [];
+  const key = build.request.spec.key;
   for (const step of steps) {
+    const signal = build.ctx.signal;
+    if (signal?.aborted) {
+      const why = `build ${key} was interrupted before step ${step.name} (${String(signal.reason ?? "cancelled")})`;
+      build.ctx.say(`${why}; cleaning up`);
+      await cleanUp(build, ran, step.name);
+      throw new BuildStepError(why);
+    }
     ran.push(step);
     const started = Date.now();
     try {
@@ -85,23 +93,34 @@ export async function runSteps(
         : err instanceof Error
           ? err.message
           : String(err);
-      const key = build.request.spec.key;
-      const headline = step.failure ? `build ${key} failed ${step.failure}` : undefined;
-      build.ctx.say(`${headline ?? `build ${key} failed in step ${step.name}`}; cleaning up`);
-      for (const done of [...ran].reverse()) {
-        await done
-          .cleanup?.(build, step.name)
-          .catch((cleanupErr: unknown) =>
-            build.ctx.say(
-              `clean-up of step ${done.name} failed too: ${cleanupErr instanceof Error ? cleanupErr.message : String(cleanupErr)}; the next run retries it`,
-            ),
-          );
-      }
+      const interrupted = signal?.aborted
+        ? ` (interrupted: ${String(signal.reason ?? "cancelled")})`
+        : "";
+      const headline = step.failure
+        ? `build ${key} failed ${step.failure}${interrupted}`
+        : undefined;
+      build.ctx.say(
+        `${headline ?? `build ${key} failed in step ${step.name}${interrupted}`}; cleaning up`,
+      );
+      await cleanUp(build, ran, step.name);
       throw headline ? new BuildStepError(`${headline}:\n${summary}`) : err;
     } finally {
       timings[step.name] = (timings[step.name] ?? 0) + (Date.now() - started) / 1000;
     }
     if (step.completes) ran.length = 0;
+  }
+}
+
+/** The clean-ups of the steps that ran, newest first; one failing does not stop the others. */
+async function cleanUp(build: BuildRun, ran: BuildStep[], failed: BuildStepName): Promise<void> {
+  for (const done of [...ran].reverse()) {
+    await done
+      .cleanup?.(build, failed)
+      .catch((cleanupErr: unknown) =>
+        build.ctx.say(
+          `clean-up of step ${done.name} failed too: ${cleanupErr instanceof Error ? cleanupErr.message : String(cleanupErr)}; the next run retries it`,
+        ),
+      );
   }
 }
 

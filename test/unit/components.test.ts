@@ -226,6 +226,7 @@ describe("components (Pulumi mocks)", () => {
     const opts = {
       projectRoot: "/project",
       logFile: "/tmp/build.log",
+      workDir: "/tmp/work",
       vaultPassword: "vault-secret-xyz",
     };
     const byType = (t: string) => recorded.filter((r) => r.type === t);
