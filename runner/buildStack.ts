@@ -139,6 +139,10 @@ export async function recoverBuildStack(
     stack.name,
     watch.say,
   );
+  // The engine waited for may have removed the stack as it finished.
+  await stack.workspace
+    .selectStack(stack.name)
+    .catch(() => stack.workspace.createStack(stack.name));
   const pending = await dropPendingOperations(stack, watch.say);
   await destroyBuildStack(stack, watch, "leftovers of an earlier build found", removeStack);
   if (deadEngine || pending > 0) {
