@@ -47,7 +47,8 @@ function grownPlaybook(original: string, tasks: number): string {
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name));
 }
@@ -55,7 +56,10 @@ function filesUnder(dir: string): string[] {
 describe("end to end: real-size builds, long lines, secrets", function () {
   this.timeout(40 * 60_000);
   let e2e: E2e;
-  const build = (extra: Record<string, unknown> = {}, buildExtra: Record<string, unknown> = {}) => ({
+  const build = (
+    extra: Record<string, unknown> = {},
+    buildExtra: Record<string, unknown> = {},
+  ) => ({
     flavor: "general.v1.small",
     networks: ["localcloud-net"],
     sshTimeoutMinutes: 3,
@@ -99,7 +103,11 @@ describe("end to end: real-size builds, long lines, secrets", function () {
     assert.match(stdout, new RegExp(`Ansible finished for build fat: ${TASKS} tasks in \\d+ s`));
     assert.match(stdout, /builder volume ready \(\d+ s\)/);
     assert.match(stdout, /builder removed \(\d+ s\)/);
-    assert.doesNotMatch(stdout, /creating \(\d+s\)|@ updating|neutron-lbaas/, "nested engine transcript");
+    assert.doesNotMatch(
+      stdout,
+      /creating \(\d+s\)|@ updating|neutron-lbaas/,
+      "nested engine transcript",
+    );
     assert.ok(longest(out.lines) <= MAX_LINE, `a line of ${longest(out.lines)} characters`);
     assert.deepEqual(await e2e.cloudResources(), NOTHING);
   });
@@ -119,7 +127,9 @@ describe("end to end: real-size builds, long lines, secrets", function () {
     // As an earlier release left it: the whole nested transcript stored (here 300 KB).
     const { state, command } = await commandState(big, "fat");
     const stdout = String(command.outputs.stdout);
-    const noise = Array.from({ length: 3000 }, (_, i) => `  +  command:local:Command fat creating (${i}s) .`.padEnd(100, "."));
+    const noise = Array.from({ length: 3000 }, (_, i) =>
+      `  +  command:local:Command fat creating (${i}s) .`.padEnd(100, "."),
+    );
     command.outputs.stdout = `${noise.join("\n")}\n${stdout}`;
     await big.importStack(state);
     const { imageId } = ((await big.outputs()).images.value as Record<string, { imageId: string }>)
@@ -143,7 +153,10 @@ describe("end to end: real-size builds, long lines, secrets", function () {
   });
 
   it("a failing task with a 200 KB output line: Ansible's message first, cleaned up, no long line anywhere", async () => {
-    const stack = await e2e.stack("longline", build({}, { extraVars: { fixture_long_fail: true } }));
+    const stack = await e2e.stack(
+      "longline",
+      build({}, { extraVars: { fixture_long_fail: true } }),
+    );
     const out = collector();
     let message = "";
     await assert.rejects(stack.up({ color: "never", onOutput: out.onOutput }), (err: Error) => {
@@ -164,14 +177,20 @@ describe("end to end: real-size builds, long lines, secrets", function () {
     // No line leaving a runner reaches the cap: the user's output, the error,
     // and the build stacks' engine transcripts (what the nested plugin read).
     assert.ok(longest(out.lines) <= MAX_LINE, `output line of ${longest(out.lines)}`);
-    assert.ok(longest(message.split("\n")) <= MAX_LINE, `error line of ${longest(message.split("\n"))}`);
+    assert.ok(
+      longest(message.split("\n")) <= MAX_LINE,
+      `error line of ${longest(message.split("\n"))}`,
+    );
     const logs = filesUnder(path.join(e2e.dir, "build-state", "logs", "longline"));
     const engineLogs = logs.filter((f) => f.endsWith(".engine.log"));
     assert.ok(engineLogs.length > 0, `no engine transcript in ${logs.join(", ")}`);
     for (const file of engineLogs) {
       const text = fs.readFileSync(file, "utf8");
       assert.doesNotMatch(text, RELEASED_PLUGIN_HANGS, file);
-      assert.ok(longest(text.split("\n")) <= MAX_LINE, `${file}: a line of ${longest(text.split("\n"))}`);
+      assert.ok(
+        longest(text.split("\n")) <= MAX_LINE,
+        `${file}: a line of ${longest(text.split("\n"))}`,
+      );
     }
     // The whole line is in the Ansible log, where the error says it is.
     const ansibleLog = logs.find((f) => !f.endsWith(".engine.log"))!;
@@ -192,8 +211,9 @@ describe("end to end: real-size builds, long lines, secrets", function () {
     const out = collector();
     const result = await stack.up({ color: "never", onOutput: out.onOutput });
     assert.equal(result.summary.result, "succeeded");
-    const { imageId } = ((await stack.outputs()).images.value as Record<string, { imageId: string }>)
-      .fat;
+    const { imageId } = (
+      (await stack.outputs()).images.value as Record<string, { imageId: string }>
+    ).fat;
     // It reached Ansible: the fixture writes the extra var into the image.
     assert.equal((await e2e.runOnImage(imageId, "cat /etc/fixture/extravars")).trim(), extra);
 
@@ -204,7 +224,10 @@ describe("end to end: real-size builds, long lines, secrets", function () {
       ...filesUnder(path.join(e2e.dir, "state")),
       ...filesUnder(path.join(e2e.dir, "build-state")),
     ];
-    assert.ok(places.some((f) => f.includes(`${path.sep}history${path.sep}`)), "no history files looked at");
+    assert.ok(
+      places.some((f) => f.includes(`${path.sep}history${path.sep}`)),
+      "no history files looked at",
+    );
     for (const secret of [vault, extra]) {
       for (const file of places)
         assert.ok(!fs.readFileSync(file, "utf8").includes(secret), `${secret} in ${file}`);
