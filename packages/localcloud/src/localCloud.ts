@@ -1,6 +1,6 @@
 // startLocalCloud(): the services on one HTTP listener on loopback, the default
 // image, clouds.yaml, and the handle tests and scripts use.
-import { copyFileSync, existsSync, linkSync, mkdirSync } from "node:fs";
+import { readFileSync, copyFileSync, existsSync, linkSync, mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { adminRoutes, rootRoutes } from "./admin";
@@ -64,7 +64,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   mkdirSync(stateDir, { recursive: true });
   killStaleServers(stateDir, log);
   const fresh = !existsSync(join(stateDir, "state.json"));
-  const store = Store.open(stateDir, options.octet ?? 20 + Math.floor(Math.random() * 230));
+  const store = Store.open(stateDir, options.octet ?? freeOctet());
   const octet = Number(store.records.subnets[0].cidr.split(".")[1]);
   let baseUrl = "";
   const keystone = new KeystoneEmulator(store, () => baseUrl, options.tokenTtlSeconds ?? 3600);
@@ -234,4 +234,29 @@ async function registerBaseImage(
   await glance.activate(image);
   cloud.store.saveNow();
   return image.id;
+}
+
+/**
+ * A second octet (127.N.x.y) that no other cloud on this machine uses: clouds
+ * of test files running in parallel must not share server addresses. Busy
+ * means some socket is bound to an address in 127.N.0.0/16 (/proc/net/tcp).
+ */
+function freeOctet(): number {
+  let busy = new Set<number>();
+  try {
+    busy = new Set(
+      readFileSync("/proc/net/tcp", "utf8")
+        .split("\n")
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[1] ?? "")
+        // local_address is the IPv4 address as little-endian hex: 7F in the last byte pair.
+        .filter((address) => address.slice(6, 8) === "7F")
+        .map((address) => parseInt(address.slice(4, 6), 16)),
+    );
+  } catch {
+    // Not Linux's procfs: fall back to chance.
+  }
+  const candidates = Array.from({ length: 230 }, (_, i) => 20 + i).filter((o) => !busy.has(o));
+  const pool = candidates.length ? candidates : [20 + Math.floor(Math.random() * 230)];
+  return pool[Math.floor(Math.random() * pool.length)];
 }
