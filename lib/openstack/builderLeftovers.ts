@@ -1,4 +1,4 @@
-import { OpenStackClient, OpenStackError } from "./client";
+import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
 import { VolumeService } from "./images";
 
 /** How a builder's cloud resources are named (buildstack/): what a sweep looks for. */
@@ -66,12 +66,12 @@ export class BuilderLeftovers {
         say(`removing the builder's ${kind} ${item.name} (${item.id}), which no state knew of`);
         if (kind === "server") await this.deleteServer(item.id);
         if (kind === "floating IP")
-          await this.ignoreMissing(() =>
+          await ignoreNotFound(() =>
             this.client.request("network", "DELETE", `/v2.0/floatingips/${item.id}`),
           );
         if (kind === "volume") await this.volumes.deleteWhenDetached(item.id);
         if (kind === "keypair")
-          await this.ignoreMissing(() =>
+          await ignoreNotFound(() =>
             this.client.request("compute", "DELETE", `/os-keypairs/${encodeURIComponent(item.id)}`),
           );
       }
@@ -79,7 +79,7 @@ export class BuilderLeftovers {
   }
 
   private async deleteServer(id: string, timeoutMs = 10 * 60_000): Promise<void> {
-    await this.ignoreMissing(() => this.client.request("compute", "DELETE", `/servers/${id}`));
+    await ignoreNotFound(() => this.client.request("compute", "DELETE", `/servers/${id}`));
     const started = Date.now();
     for (;;) {
       try {
@@ -91,14 +91,6 @@ export class BuilderLeftovers {
       if (Date.now() - started > timeoutMs)
         throw new Error(`server ${id} still exists ${timeoutMs / 1000} s after its deletion`);
       await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-
-  private async ignoreMissing(fn: () => Promise<unknown>): Promise<void> {
-    try {
-      await fn();
-    } catch (err) {
-      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
     }
   }
 }

@@ -207,3 +207,12 @@ export class OpenStackClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 }
+
+/** Runs `fn`; a 404 (already gone) counts as done. For deletions that may repeat. */
+export async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof OpenStackError && err.status === 404)) throw err;
+  }
+}

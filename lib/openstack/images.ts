@@ -1,4 +1,4 @@
-import { OpenStackClient, OpenStackError } from "./client";
+import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
 
 export interface GlanceImage {
   id: string;
@@ -112,15 +112,13 @@ export class ImageService {
   }
 
   async removeTag(id: string, tag: string): Promise<void> {
-    try {
-      await this.client.request(
+    await ignoreNotFound(() =>
+      this.client.request(
         "image",
         "DELETE",
         `/images/${encodeURIComponent(id)}/tags/${encodeURIComponent(tag)}`,
-      );
-    } catch (err) {
-      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
-    }
+      ),
+    );
   }
 
   async members(id: string): Promise<ImageMember[]> {
@@ -159,15 +157,13 @@ export class ImageService {
 
   /** Stops sharing the image with a project; the image itself stays. */
   async removeMember(id: string, projectId: string): Promise<void> {
-    try {
-      await this.client.request(
+    await ignoreNotFound(() =>
+      this.client.request(
         "image",
         "DELETE",
         `/images/${encodeURIComponent(id)}/members/${encodeURIComponent(projectId)}`,
-      );
-    } catch (err) {
-      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
-    }
+      ),
+    );
   }
 
   /** A new, empty (`queued`) image with the given attributes and properties. */
@@ -193,11 +189,9 @@ export class ImageService {
   }
 
   async delete(id: string): Promise<void> {
-    try {
-      await this.client.request("image", "DELETE", `/images/${encodeURIComponent(id)}`);
-    } catch (err) {
-      if (!(err instanceof OpenStackError && err.status === 404)) throw err;
-    }
+    await ignoreNotFound(() =>
+      this.client.request("image", "DELETE", `/images/${encodeURIComponent(id)}`),
+    );
   }
 
   /**
@@ -278,15 +272,8 @@ export class VolumeService {
       const volume = await this.get(id);
       if (!volume) return;
       if (!["in-use", "attaching", "detaching", "creating", "deleting"].includes(volume.status)) {
-        try {
-          await this.client.request(
-            "volume",
-            "DELETE",
-            `${await this.projectPath()}/volumes/${encodeURIComponent(id)}`,
-          );
-        } catch (err) {
-          if (!(err instanceof OpenStackError && err.status === 404)) throw err;
-        }
+        const path = `${await this.projectPath()}/volumes/${encodeURIComponent(id)}`;
+        await ignoreNotFound(() => this.client.request("volume", "DELETE", path));
       }
       if (Date.now() - started > timeoutMs)
         throw new Error(`volume ${id} is still ${volume.status} after ${timeoutMs / 1000} s`);
