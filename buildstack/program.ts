@@ -5,7 +5,7 @@ import { SshAccess } from "./SshAccess";
 import { BUILDER_METADATA, builderUserData } from "../lib/cloudInit";
 import { builderHostName } from "../lib/naming";
 import type { BuilderNames } from "../lib/openstack/builderLeftovers";
-import type { BuildRequest } from "../lib/protocol";
+import { builderRefOf, type BuilderRef, type BuildRequest } from "../lib/protocol";
 
 /**
  * The phases of a build stack, in order. Each is one `pulumi up` of the same
@@ -31,11 +31,11 @@ export interface BuilderProgramOptions {
 }
 
 /** Names of the builder's cloud resources: the program's, and what a sweep of leftovers looks for. */
-export function builderNames(request: Pick<BuildRequest, "stack" | "spec">): BuilderNames {
-  const server = builderHostName(request.stack, request.spec.key);
+export function builderNames(ref: Pick<BuilderRef, "stack" | "key" | "volumeName">): BuilderNames {
+  const server = builderHostName(ref.stack, ref.key);
   return {
     server,
-    volume: request.spec.volume.name ?? server,
+    volume: ref.volumeName ?? server,
     keypairPrefix: `${server}-`,
     floatingIpDescription: floatingIpDescription(server),
   };
@@ -49,7 +49,7 @@ export function builderProgram(
 ) {
   return async (): Promise<Record<string, unknown>> => {
     const { spec } = request;
-    const names = builderNames(request);
+    const names = builderNames(builderRefOf(request));
     const hostName = names.server;
     const access = new SshAccess("access", {
       keypairName: `${names.keypairPrefix}${request.fingerprint.slice(0, 8)}`,

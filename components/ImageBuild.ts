@@ -4,6 +4,7 @@ import type { ApplianceDigest } from "../lib/fingerprint";
 import type { BuiltImage } from "../lib/pins";
 import type { BuildSpec } from "../lib/config/types";
 import {
+  builderRefOf,
   buildRequestEnvironment,
   encodeBuildSecrets,
   parseResult,
@@ -12,6 +13,7 @@ import {
   type BuildSettings,
 } from "../lib/protocol";
 import { contentInputs, fingerprintOf, rebuildTriggers } from "../lib/triggers";
+import { builderGuard } from "./builderGuard";
 import { runnerCommand } from "./runnerCommand";
 
 /** Stack outputs per build, in the shape the README documents. */
@@ -116,6 +118,12 @@ export class ImageBuild extends pulumi.ComponentResource {
           )
         : undefined;
 
+    const guard = builderGuard(
+      `${name}-builder`,
+      builderRefOf(settings),
+      args.runnerEnvironment ?? {},
+      this,
+    );
     const runner = runnerCommand(
       `${name}-image`,
       {
@@ -135,6 +143,7 @@ export class ImageBuild extends pulumi.ComponentResource {
         parseResult,
       },
       this,
+      [guard],
     );
     this.command = runner.command;
     this.result = runner.result;

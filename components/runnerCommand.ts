@@ -29,6 +29,7 @@ export function runnerCommand<R>(
   name: string,
   args: RunnerCommandArgs<R>,
   parent: pulumi.Resource,
+  dependsOn: pulumi.Resource[] = [],
 ): { command: command.local.Command; result: pulumi.Output<R | undefined> } {
   const cmd = new command.local.Command(
     name,
@@ -46,7 +47,7 @@ export function runnerCommand<R>(
       // Unset unless turned off, so the inputs of existing stacks stay as they were.
       ...(args.addPreviousOutputInEnv === false ? { addPreviousOutputInEnv: false } : {}),
     },
-    { parent },
+    { parent, dependsOn },
   );
   // Image ids and names are not secret, even when the command's inputs are.
   const result = pulumi

@@ -33,6 +33,8 @@ export const ENV = {
   secretExtraVars: "ANSIBLE_SECRET_EXTRA_VARS",
   /** Set by the command provider for update/delete: the previous stdout. */
   previousStdout: "PULUMI_COMMAND_STDOUT",
+  /** Main stack → the builder guard's clean-up: which build stack (BuilderRef, JSON). */
+  builderRef: "IMAGE_BUILDER_REF",
 } as const;
 
 // ---------------------------------------------------------------- requests
@@ -90,6 +92,44 @@ export function decodeBuildRequest(env: Record<string, string | undefined>): Bui
     );
   }
   return { ...settings, sourceImageId, fingerprint };
+}
+
+/**
+ * Which builder a build key has: enough to find its build stack and, by
+ * name, its cloud resources. What the builder guard carries (components/
+ * builderGuard.ts): settings that change no builder leave it alone.
+ */
+export interface BuilderRef {
+  project: string;
+  stack: string;
+  key: string;
+  /** The builder volume's name, when set (`volumeName`); else the host name. */
+  volumeName?: string;
+  buildState: { backendUrl?: string; secretsProvider?: string };
+}
+
+export function builderRefOf(settings: BuildSettings): BuilderRef {
+  return {
+    project: settings.project,
+    stack: settings.stack,
+    key: settings.spec.key,
+    ...(settings.spec.volume.name ? { volumeName: settings.spec.volume.name } : {}),
+    buildState: settings.buildState,
+  };
+}
+
+export function readBuilderRef(env: Record<string, string | undefined>): BuilderRef {
+  try {
+    const ref = JSON.parse(env[ENV.builderRef] ?? "null") as BuilderRef | null;
+    if (ref) return ref;
+  } catch {
+    // reported below
+  }
+  const settings = readBuildSettings(env);
+  if (settings) return builderRefOf(settings);
+  throw new Error(
+    `${ENV.builderRef} or ${ENV.buildRequest} must be set: this runner is started by the image-build program`,
+  );
 }
 
 /** Secrets of a build, on the runner's stdin as JSON: never in its environment or request. */

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
-import { capText, type BuildSettings, type Say } from "../lib/protocol";
+import { capText, type BuilderRef, type Say } from "../lib/protocol";
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
 import { lockDirectory, takeOverLocks } from "./locks";
 import { engineMilestone, MilestoneClock } from "./milestones";
@@ -18,9 +18,9 @@ export function buildProjectName(project: string): string {
   return `${project}-build`;
 }
 
-export async function openBuildStack(request: BuildSettings): Promise<Stack> {
+export async function openBuildStack(request: BuilderRef): Promise<Stack> {
   const projectName = buildProjectName(request.project);
-  const stackName = buildStackName(request.stack, request.spec.key);
+  const stackName = buildStackName(request.stack, request.key);
   const noop = async () => ({});
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program: noop },

@@ -6,7 +6,12 @@
 import * as fs from "node:fs";
 import { buildStackName } from "../lib/naming";
 import { claimedByAnother } from "../lib/provenance";
-import type { BuildRequest, BuildResult } from "../lib/protocol";
+import {
+  builderRefOf,
+  type BuilderRef,
+  type BuildRequest,
+  type BuildResult,
+} from "../lib/protocol";
 import { builderNames } from "../buildstack/program";
 import { openBuildStack, recoverBuildStack } from "./buildStack";
 import { buildFiles, type RunnerContext } from "./context";
@@ -17,18 +22,7 @@ export async function runDelete(
   ctx: RunnerContext,
 ): Promise<void> {
   const { spec } = request;
-  const stack = await openBuildStack(request);
-  const files =
-    ctx.files ??
-    buildFiles(ctx, request.stack, spec.key, buildStackName(request.stack, spec.key), new Date());
-  // Also what an interrupted build left: a locked stack, pending operations.
-  await recoverBuildStack(
-    stack,
-    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
-    { names: builderNames(request), cloud: ctx.leftovers },
-    true,
-  );
-  fs.rmSync(files.workDir, { recursive: true, force: true });
+  await clearBuilder(builderRefOf(request), ctx);
   if (!previous) {
     ctx.say(
       `build ${spec.key}: no earlier result was passed to this delete; any image it made is kept`,
@@ -49,4 +43,24 @@ export async function runDelete(
       `keeping image ${previous.imageName} (${previous.imageId}); it is no longer managed by this stack`,
     );
   }
+}
+
+/**
+ * Removes whatever the build stack of a build key still holds, also after an
+ * interrupted build (a locked stack, pending operations, resources no state
+ * knows), and the private files of a killed Ansible step. The builder guard's
+ * delete (mode `clear`) and the build's own delete both do this.
+ */
+export async function clearBuilder(ref: BuilderRef, ctx: RunnerContext): Promise<void> {
+  const stack = await openBuildStack(ref);
+  const files =
+    ctx.files ??
+    buildFiles(ctx, ref.stack, ref.key, buildStackName(ref.stack, ref.key), new Date());
+  await recoverBuildStack(
+    stack,
+    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
+    { names: builderNames(ref), cloud: ctx.leftovers },
+    true,
+  );
+  fs.rmSync(files.workDir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 /**
  * The build runner: what the main stack's per-image `@pulumi/command`
  * resource runs (components/ImageBuild.ts), with a mode: `build` (create),
- * `update` or `delete`. It starts the work (runner/worker.ts) as a process
+ * `update` or `delete`; `clear` for the builder guard's delete. It starts the work (runner/worker.ts) as a process
  * of its own session and relays its output and exit code.
  *
  * Why: on a cancelled update (Ctrl-C) Pulumi's command plugin kills this

@@ -3,7 +3,8 @@
  * Modes:
  *   build  — build the image (create): build/runBuild.ts;
  *   update — settings that don't change the image content changed: update.ts;
- *   delete — the image left the stack: delete.ts.
+ *   delete — the image left the stack: delete.ts;
+ *   clear  — the builder guard's delete: what the build stack still holds.
  * The last stdout line is the result the main stack reads (lib/protocol.ts).
  * When its runner goes away (killed on a cancelled update) or it gets
  * SIGINT/SIGTERM, it aborts: the running engine is cancelled as Ctrl-C does
@@ -12,6 +13,7 @@
 import {
   capText,
   decodeBuildRequest,
+  readBuilderRef,
   progressLine,
   ENV,
   formatResult,
@@ -23,7 +25,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildStackName } from "../lib/naming";
 import { buildFiles, runnerContext } from "./context";
-import { runDelete } from "./delete";
+import { clearBuilder, runDelete } from "./delete";
 import { runUpdate } from "./update";
 
 /** Aborted when the runner that started this worker is gone, or on SIGINT/SIGTERM. */
@@ -55,17 +57,14 @@ async function main(mode: string): Promise<void> {
   // A runner killed mid-write must not kill this worker with EPIPE.
   process.stdout.on("error", () => undefined);
   process.stderr.on("error", () => undefined);
-  const request = decodeBuildRequest(process.env);
+  const ref = readBuilderRef(process.env);
   const ctx = runnerContext(process.env, say, interruption().signal);
-  ctx.files = buildFiles(
-    ctx,
-    request.stack,
-    request.spec.key,
-    buildStackName(request.stack, request.spec.key),
-    new Date(),
-  );
+  ctx.files = buildFiles(ctx, ref.stack, ref.key, buildStackName(ref.stack, ref.key), new Date());
   fs.mkdirSync(path.dirname(ctx.files.runnerLog), { recursive: true });
   teeFile = ctx.files.runnerLog;
+  // The builder guard's delete: only the builder, nothing of the image.
+  if (mode === "clear") return clearBuilder(ref, ctx);
+  const request = decodeBuildRequest(process.env);
   const previous = parseResult(process.env[ENV.previousStdout] ?? "");
   const print = (result: BuildResult): void => {
     process.stdout.write(`${formatResult(result)}\n`);
@@ -78,7 +77,7 @@ async function main(mode: string): Promise<void> {
     case "delete":
       return runDelete(request, previous, ctx);
     default:
-      throw new Error(`unknown mode "${mode}": expected build, update or delete`);
+      throw new Error(`unknown mode "${mode}": expected build, update, delete or clear`);
   }
 }
 

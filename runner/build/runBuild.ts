@@ -13,7 +13,7 @@ import { OperationClock } from "../../lib/intervals";
 import { buildStackName, imageName } from "../../lib/naming";
 import type { GlanceImage } from "../../lib/openstack/images";
 import { fingerprintFilter, PROVENANCE, readProvenance } from "../../lib/provenance";
-import type { BuildRequest, BuildResult } from "../../lib/protocol";
+import { builderRefOf, type BuildRequest, type BuildResult } from "../../lib/protocol";
 import { builderNames, builderProgram, type BuildPhase } from "../../buildstack/program";
 import {
   destroyBuildStack,
@@ -58,14 +58,14 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
     await ctx.images.delete(stale.id);
   }
 
-  const stack = await openBuildStack(request);
+  const stack = await openBuildStack(builderRefOf(request));
   // Reused for this build: one stack per build key, emptied first, also
   // after an interrupted run (whose engine may still be finishing).
   removeSecretsOfKilledRun(files, ctx);
   await recoverBuildStack(
     stack,
     { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
-    { names: builderNames(request), cloud: ctx.leftovers },
+    { names: builderNames(builderRefOf(request)), cloud: ctx.leftovers },
     !!already,
   ).catch((err: unknown) => {
     throw new Error(

@@ -32,7 +32,11 @@ describe("components (Pulumi mocks)", () => {
     );
   const requestOf = (r: Recorded): BuildRequest =>
     decodeBuildRequest(r.inputs.environment as Record<string, string>);
-  const commands = () => recorded.filter((r) => r.type === "command:local:Command");
+  /** The per-image commands (not the builder guards). */
+  const commands = () =>
+    recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-image"));
+  const guards = () =>
+    recorded.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-builder"));
 
   it("a fat build: one ImageBuild with one command, source resolved by name, outputs from the build", async () => {
     const set = new ImageSet("images", {
@@ -51,6 +55,7 @@ describe("components (Pulumi mocks)", () => {
     assert.deepEqual(
       types.sort(),
       [
+        "command:local:Command",
         "command:local:Command",
         "slurm-image:index:ImageBuild",
         "slurm-image:index:ImageSet",
@@ -125,6 +130,34 @@ describe("components (Pulumi mocks)", () => {
     assert.equal(await valueOf(o.gpu.sourceImageId), "img-lustre");
     const fps = await Promise.all([o.fat, o.lustre, o.gpu].map((b) => valueOf(b.fingerprint)));
     assert.equal(new Set(fps).size, 3);
+  });
+
+  it("each build has a builder guard, made before the build, whose delete clears the build stack", async () => {
+    new ImageSet("images", {
+      settings: settingsFor({ RL9: { sourceImageName: "Rocky-9", volumeName: "rl9-vol" } }),
+      project: NS,
+      stack: "staging",
+    });
+    await settled();
+    const [guard] = guards();
+    assert.ok(guard, "no builder guard");
+    assert.ok(
+      recorded.indexOf(guard) < recorded.indexOf(commands()[0]),
+      "the guard must exist before the build starts",
+    );
+    assert.equal(guard.inputs.create, "true");
+    assert.equal(guard.inputs.delete, "exec node --import tsx runner/main.ts clear");
+    assert.equal(guard.inputs.triggers, undefined, "a guard is never replaced");
+    const env = guard.inputs.environment as Record<string, string>;
+    // Only what finds the builder: no setting that changes nothing of it.
+    assert.deepEqual(JSON.parse(env.IMAGE_BUILDER_REF), {
+      project: NS,
+      stack: "staging",
+      key: "RL9",
+      volumeName: "rl9-vol",
+      buildState: {},
+    });
+    assert.equal(env.IMAGE_BUILD_REQUEST, undefined);
   });
 
   it("two independent builds share nothing", async () => {
