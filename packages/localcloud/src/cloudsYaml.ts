@@ -16,14 +16,24 @@ export const CLOUD_NAMES = {
 };
 
 /** Writes clouds.yaml (mode 0600); returns its path. */
-export function writeCloudsYaml(stateDir: string, baseUrl: string, records: Records): string {
+export function writeCloudsYaml(
+  stateDir: string,
+  baseUrl: string,
+  records: Records,
+  caFile?: string,
+): string {
   const project = (name: string) => records.projects.find((p) => p.name === name)!;
   const staging = project("staging");
   const production = project("production");
   const userOf = (projectId: string) => records.users.find((u) => u.project_id === projectId)!;
   const appcred = records.appCredentials.find((a) => a.project_id === staging.id)!;
   const authUrl = `${baseUrl}/identity/v3`;
-  const common = { region_name: REGION, interface: "public", identity_api_version: 3 };
+  const common = {
+    region_name: REGION,
+    interface: "public",
+    identity_api_version: 3,
+    ...(caFile ? { cacert: caFile } : {}),
+  };
   const passwordEntry = (projectId: string, projectName: string) => ({
     auth: {
       auth_url: authUrl,

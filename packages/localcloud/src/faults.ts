@@ -34,7 +34,8 @@ export interface FaultSpec {
     | "imageStuckSaving"
     | "sshRefuse"
     | "signatureVerified"
-    | "expireTokens";
+    | "expireTokens"
+    | "revokeTokens";
   [k: string]: unknown;
 }
 
@@ -52,6 +53,7 @@ export class Faults {
     refuseSsh(id: string | undefined, ms: number): void;
     setSignatureVerified(imageId: string): void;
     expireTokens(): void;
+    revokeTokens(): void;
     clearRefusals(): void;
   } = {
     serverToError: () => {},
@@ -59,6 +61,7 @@ export class Faults {
     refuseSsh: () => {},
     setSignatureVerified: () => {},
     expireTokens: () => {},
+    revokeTokens: () => {},
     clearRefusals: () => {},
   };
 
@@ -108,6 +111,11 @@ export class Faults {
     this.hooks.expireTokens();
   }
 
+  /** Every token issued so far is revoked (unknown from now on: 401). */
+  revokeTokens(): void {
+    this.hooks.revokeTokens();
+  }
+
   clear(): void {
     this.fails = [];
     this.latencies = [];
@@ -151,6 +159,8 @@ export class Faults {
         return this.signatureVerified(str("id") ?? "");
       case "expireTokens":
         return this.expireTokens();
+      case "revokeTokens":
+        return this.revokeTokens();
       default:
         throw new Error(`unknown fault kind ${String(spec.kind)}`);
     }

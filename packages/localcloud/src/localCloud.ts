@@ -18,6 +18,7 @@ import { NovaEmulator, computeRoutes, computeVersionHeaders, parseMicroversion }
 import { keepPidFiles, killStaleServers } from "./serverPids";
 import { ServerRunner } from "./serverRunner";
 import { Store } from "./state";
+import { ensureCertificates } from "./tls";
 
 export interface LocalCloudOptions {
   /** Directory holding all state (records, volume trees, image archives, clouds.yaml). */
@@ -37,6 +38,17 @@ export interface LocalCloudOptions {
   transitionMs?: number;
   /** Progress and server-side log lines (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Serve the API over HTTPS with a certificate of a CA localcloud makes
+   * (`<stateDir>/tls/ca.pem`, named by clouds.yaml `cacert:`). Default false.
+   */
+  https?: boolean;
+  /**
+   * Host name in the cloud's URLs (default 127.0.0.1). A name that does not
+   * resolve (e.g. `localcloud.proxied`) makes the cloud reachable through a
+   * proxy only (testing/proxy.ts maps it to 127.0.0.1).
+   */
+  hostName?: string;
 }
 
 export interface LocalCloud {
@@ -44,6 +56,8 @@ export interface LocalCloud {
   port: number;
   stateDir: string;
   cloudsYamlPath: string;
+  /** With `https`: the CA certificate (PEM file) that signed the API's certificate. */
+  caFile?: string;
   /** Names of the clouds.yaml entries: staging (password), production (password), staging (application credential). */
   clouds: { staging: string; production: string; appcred: string };
   projects: { staging: string; production: string };
@@ -102,11 +116,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   router.addAll("root", rootRoutes);
   router.addAll("admin", adminRoutes(requestLog, faults, store));
 
+  const tls = options.https
+    ? ensureCertificates(join(stateDir, "tls"), options.hostName)
+    : undefined;
   const server = createApiServer({
     router,
     faults,
     requestLog,
     log,
+    tls,
+    tokenScope: (id) => keystone.validToken(id)?.project.name,
     services: {
       compute: { beforeHandler: parseMicroversion, headers: computeVersionHeaders },
       volume: { headers: volumeVersionHeaders },
@@ -118,7 +137,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       resolvePort((server.address() as AddressInfo).port),
     );
   });
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `${tls ? "https" : "http"}://${options.hostName ?? "127.0.0.1"}:${port}`;
 
   let baseImageId: string | undefined;
   try {
@@ -135,7 +154,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
 
   const stopPidFiles = keepPidFiles(stateDir, store, runner);
-  const cloudsYamlPath = writeCloudsYaml(stateDir, baseUrl, store.records);
+  const cloudsYamlPath = writeCloudsYaml(stateDir, baseUrl, store.records, tls?.caFile);
   const projectId = (name: string) => store.records.projects.find((p) => p.name === name)!.id;
   let stopped = false;
   return {
@@ -143,6 +162,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     port,
     stateDir,
     cloudsYamlPath,
+    caFile: tls?.caFile,
     clouds: { ...CLOUD_NAMES },
     projects: { staging: projectId("staging"), production: projectId("production") },
     baseImageId,
@@ -192,6 +212,7 @@ function faultHooks(cloud: Cloud, nova: NovaEmulator): Faults["hooks"] {
       store.save();
     },
     expireTokens: () => keystone.expireAll(),
+    revokeTokens: () => keystone.revokeAll(),
     clearRefusals: () => runner.clearRefusals(),
   };
 }

@@ -2,6 +2,7 @@
 // failures, routing (405 with Allow, 404 logged as unserved), errors in the
 // service's format, the headers every response carries, the request log.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Faults } from "../faults";
 import { makeRequestContext, readBody, type RequestContext } from "./context";
 import { ApiError, errorReply } from "./errors";
@@ -22,13 +23,34 @@ export interface ApiServerOptions {
   requestLog: RequestLog;
   services: Partial<Record<Service, ServiceHooks>>;
   log: (line: string) => void;
+  /** Who the request's X-Auth-Token belongs to (for the request log), when it is a valid token. */
+  tokenScope?: (token: string) => string | undefined;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string; cert: string };
+}
+
+/**
+ * Endpoints other than RegionOne's public one are the same services under
+ * a prefix, `/_/<region>/<interface>/...` (see keystone/views.ts catalog):
+ * the request log records which endpoint a client used.
+ */
+export const ENDPOINT_PREFIX = "/_";
+
+function splitEndpoint(url: string): { url: string; endpoint: string } {
+  const m = /^\/_\/([^/]+)\/(public|internal|admin)(\/.*)?$/.exec(url);
+  if (!m) return { url, endpoint: "RegionOne/public" };
+  return { url: m[3] ?? "/", endpoint: `${decodeURIComponent(m[1])}/${m[2]}` };
 }
 
 const UNEXPECTED_ERROR =
   "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.";
 
 export function createApiServer(options: ApiServerOptions): Server {
-  return createServer((req, res) => void handleRequest(options, req, res));
+  const handler = (req: IncomingMessage, res: ServerResponse) =>
+    void handleRequest(options, req, res);
+  return options.tls
+    ? (createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) as Server)
+    : createServer(handler);
 }
 
 async function handleRequest(
@@ -37,6 +59,8 @@ async function handleRequest(
   res: ServerResponse,
 ): Promise<void> {
   const { log, requestLog } = options;
+  const { url: innerUrl, endpoint } = splitEndpoint(req.url ?? "/");
+  req.url = innerUrl;
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   const service = serviceOf(path);
   const method = req.method ?? "GET";
@@ -55,12 +79,16 @@ async function handleRequest(
     Date: new Date().toUTCString(),
     ...(ctx ? options.services[service]?.headers?.(ctx) : {}),
   };
+  const token = req.headers["x-auth-token"];
   requestLog.add({
     method,
     path: req.url ?? path,
     status: outcome.reply.status,
     service,
     unserved: outcome.unserved,
+    endpoint,
+    scheme: options.tls ? "https" : "http",
+    project: typeof token === "string" ? options.tokenScope?.(token) : undefined,
   });
   sendReply(res, outcome.reply, headers);
 }

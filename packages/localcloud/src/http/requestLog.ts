@@ -9,6 +9,11 @@ export interface RequestRecord {
   service: string;
   /** No route served this call. */
   unserved: boolean;
+  /** Which catalog endpoint the client called: `<region>/<interface>` (RegionOne/public: no prefix). */
+  endpoint?: string;
+  scheme?: "http" | "https";
+  /** The project (name) of the request's token, when it carried a valid one. */
+  project?: string;
 }
 
 /** A long-running cloud keeps the most recent calls only. */

@@ -78,6 +78,11 @@ export class KeystoneEmulator {
     this.tokens.delete(id);
   }
 
+  /** Revokes every token issued so far (as a password change or `openstack token revoke` does). */
+  revokeAll(): void {
+    this.tokens.clear();
+  }
+
   /** Makes every token issued so far expire now. */
   expireAll(): void {
     for (const token of this.tokens.values()) token.expiresAt = new Date(Date.now() - 1000);

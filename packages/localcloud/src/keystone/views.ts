@@ -1,29 +1,41 @@
 // Keystone's response bodies: version document, token (with its catalog), project, domain.
 import { randomBytes } from "node:crypto";
 import { hexId, type Project } from "../state";
-import { REGION, type Token } from "./keystone";
+import type { Token } from "./keystone";
 
-/** The service catalog of a project: every service on every interface, region RegionOne. */
+/** Regions of the catalog: RegionOne and a second one with endpoints of its own. */
+export const REGIONS = ["RegionOne", "RegionTwo"];
+
+/**
+ * The service catalog of a project: every service on every interface in
+ * each region. RegionOne's public (and admin) endpoints are the plain URLs;
+ * its internal ones and all of RegionTwo's are `/_/<region>/<interface>`
+ * prefixes of the same services, so the request log shows which a client used.
+ */
 export function catalog(baseUrl: string, projectId: string): unknown[] {
-  const entry = (type: string, name: string, url: string) => ({
+  const at = (region: string, iface: string) =>
+    region === REGIONS[0] && iface !== "internal" ? baseUrl : `${baseUrl}/_/${region}/${iface}`;
+  const entry = (type: string, name: string, path: string) => ({
     id: hexId(),
     type,
     name,
-    endpoints: ["public", "internal", "admin"].map((iface) => ({
-      id: `${type}-${iface}`,
-      interface: iface,
-      region: REGION,
-      region_id: REGION,
-      url,
-    })),
+    endpoints: REGIONS.flatMap((region) =>
+      ["public", "internal", "admin"].map((iface) => ({
+        id: `${type}-${region}-${iface}`,
+        interface: iface,
+        region,
+        region_id: region,
+        url: `${at(region, iface)}${path}`,
+      })),
+    ),
   });
   return [
-    entry("identity", "keystone", `${baseUrl}/identity`),
-    entry("compute", "nova", `${baseUrl}/compute/v2.1`),
-    entry("volumev3", "cinderv3", `${baseUrl}/volume/v3/${projectId}`),
-    entry("block-storage", "cinder", `${baseUrl}/volume/v3/${projectId}`),
-    entry("image", "glance", `${baseUrl}/image`),
-    entry("network", "neutron", `${baseUrl}/network`),
+    entry("identity", "keystone", "/identity"),
+    entry("compute", "nova", "/compute/v2.1"),
+    entry("volumev3", "cinderv3", `/volume/v3/${projectId}`),
+    entry("block-storage", "cinder", `/volume/v3/${projectId}`),
+    entry("image", "glance", "/image"),
+    entry("network", "neutron", "/network"),
   ];
 }
 

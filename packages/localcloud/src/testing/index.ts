@@ -5,3 +5,4 @@ export { Osc, openstackCli } from "./openstackCli";
 export { Rest, tinyImage, uploadImage, type RestResponse } from "./rest";
 export { makeKey, ssh, type TestKey } from "./ssh";
 export { waitFor } from "./waitFor";
+export { startRecordingProxy, type RecordingProxy } from "./proxy";
