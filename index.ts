@@ -6,20 +6,29 @@
  * See README.md for the configuration reference.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { asRunError, loadStackPlan, runnerCloudEnvironment } from "./lib/config/load";
+import { asRunError, loadCloud, loadSourceCloud, loadStackPlan } from "./lib/config/load";
+import type { ResolvedCloud } from "./lib/openstack/connection";
 import type { PromotionSettings } from "./lib/config/promotion";
 import type { StackSettings } from "./lib/config/types";
 import { checkPins } from "./lib/pins";
 import { ImageSet } from "./components/ImageSet";
 import { ImagePromotion } from "./components/ImagePromotion";
+import { checkCloud, cloudProvider, runnerCloud } from "./components/cloud";
 
-async function buildingStack(settings: StackSettings) {
-  const imageSet = new ImageSet("images", {
-    settings,
-    project: pulumi.getProject(),
-    stack: pulumi.getStack(),
-    runnerEnvironment: runnerCloudEnvironment(),
-  });
+async function buildingStack(settings: StackSettings, cloud: ResolvedCloud) {
+  // Every OpenStack call of this stack goes through this provider, and the
+  // runners get the same connection: the one resolved at the start of the run.
+  const provider = cloudProvider("cloud", cloud);
+  const imageSet = new ImageSet(
+    "images",
+    {
+      settings,
+      project: pulumi.getProject(),
+      stack: pulumi.getStack(),
+      cloud: runnerCloud(cloud),
+    },
+    { providers: [provider] },
+  );
   return {
     /** Per build key: image id, name, fingerprint, source, groups, how it was built, kept images. */
     images: imageSet.outputs(),
@@ -32,7 +41,8 @@ async function buildingStack(settings: StackSettings) {
   };
 }
 
-async function promotingStack(settings: PromotionSettings) {
+async function promotingStack(settings: PromotionSettings, cloud: ResolvedCloud) {
+  const source = settings.sourceCloud ? loadSourceCloud(settings.sourceCloud) : undefined;
   const from = new pulumi.StackReference(settings.promoteFrom);
   // Read now, not as an Output: a bad pin must stop the run before anything is created.
   const built = await from.getOutputDetails("images");
@@ -56,7 +66,8 @@ async function promotingStack(settings: PromotionSettings) {
         promoteFrom: settings.promoteFrom,
         method: settings.method,
         sourceCloud: settings.sourceCloud,
-        runnerEnvironment: runnerCloudEnvironment(),
+        cloud: runnerCloud(cloud),
+        source: source && runnerCloud(source),
       }),
     ]),
   );
@@ -70,5 +81,10 @@ async function promotingStack(settings: PromotionSettings) {
 
 export = async () => {
   const plan = loadStackPlan();
-  return plan.kind === "build" ? buildingStack(plan.settings) : promotingStack(plan.settings);
+  // Resolved once, before anything is registered: bad cloud settings stop the run here.
+  const cloud = loadCloud();
+  await checkCloud(cloud);
+  return plan.kind === "build"
+    ? buildingStack(plan.settings, cloud)
+    : promotingStack(plan.settings, cloud);
 };

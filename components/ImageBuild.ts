@@ -14,6 +14,7 @@ import {
 } from "../lib/protocol";
 import { contentInputs, fingerprintOf, rebuildTriggers } from "../lib/triggers";
 import { builderGuard } from "./builderGuard";
+import type { RunnerCloud } from "./cloud";
 import { runnerCommand } from "./runnerCommand";
 
 /** Stack outputs per build, in the shape the README documents. */
@@ -51,8 +52,8 @@ export interface ImageBuildArgs {
   };
   /** See StackSettings.addPreviousOutputInEnv. */
   addPreviousOutputInEnv?: boolean;
-  /** Extra environment for the runner (OS_CLOUD from `openstack:cloud`, ...). */
-  runnerEnvironment?: Record<string, string>;
+  /** The cloud connection for the runner (components/cloud.ts): plain environment, secrets for stdin. */
+  cloud?: RunnerCloud;
 }
 
 /**
@@ -104,8 +105,12 @@ export class ImageBuild extends pulumi.ComponentResource {
     };
     // Secrets go through stdin: a secret in `environment` would make the whole
     // map secret and hide the request from `pulumi preview --diff`.
+    // The cloud's password, application credential secret or token too: a
+    // change of it is an update (stdin is no trigger), never a rebuild.
+    const cloudSecrets =
+      args.cloud && Object.keys(args.cloud.secrets).length > 0 ? args.cloud.secrets : undefined;
     const stdin =
-      args.vaultPassword || args.secretExtraVars
+      args.vaultPassword || args.secretExtraVars || cloudSecrets
         ? pulumi.secret(
             pulumi
               .all([args.vaultPassword, args.secretExtraVars?.json])
@@ -113,6 +118,7 @@ export class ImageBuild extends pulumi.ComponentResource {
                 encodeBuildSecrets({
                   vaultPassword,
                   secretExtraVars: extraVarsJson ? JSON.parse(extraVarsJson) : undefined,
+                  cloud: cloudSecrets,
                 }),
               ),
           )
@@ -121,8 +127,9 @@ export class ImageBuild extends pulumi.ComponentResource {
     const guard = builderGuard(
       `${name}-builder`,
       builderRefOf(settings),
-      args.runnerEnvironment ?? {},
+      args.cloud?.environment ?? {},
       this,
+      cloudSecrets && pulumi.secret(encodeBuildSecrets({ cloud: cloudSecrets })),
     );
     const runner = runnerCommand(
       `${name}-image`,
@@ -130,7 +137,7 @@ export class ImageBuild extends pulumi.ComponentResource {
         script: "runner/main.ts",
         modes: { create: "build", update: "update", delete: "delete" },
         environment: {
-          ...(args.runnerEnvironment ?? {}),
+          ...(args.cloud?.environment ?? {}),
           ...buildRequestEnvironment<pulumi.Input<string>>(
             settings,
             this.sourceImageId,

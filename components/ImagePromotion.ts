@@ -3,11 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PromotionMethod } from "../lib/config/promotion";
 import type { CheckedPin } from "../lib/pins";
 import {
+  encodeBuildSecrets,
+  ENV,
   parsePromotionResult,
   promotionRequestEnvironment,
   type PromotionRequest,
   type PromotionResult,
 } from "../lib/protocol";
+import type { RunnerCloud } from "./cloud";
 import { runnerCommand } from "./runnerCommand";
 
 /** Stack outputs per pin, in the shape the README documents. */
@@ -26,10 +29,12 @@ export interface ImagePromotionArgs {
   pin: CheckedPin;
   promoteFrom: string;
   method: PromotionMethod;
-  /** clouds.yaml entry of the project that owns the pinned image. */
+  /** clouds.yaml entry of the project that owns the pinned image (for messages). */
   sourceCloud?: string;
-  /** OS_CLOUD / OS_REGION_NAME of this stack's cloud. */
-  runnerEnvironment?: Record<string, string>;
+  /** This stack's cloud connection for the runner (components/cloud.ts). */
+  cloud?: RunnerCloud;
+  /** The connection of the project that owns the pinned image, when it is another cloud entry. */
+  source?: RunnerCloud;
 }
 
 /**
@@ -64,9 +69,22 @@ export class ImagePromotion extends pulumi.ComponentResource {
         script: "runner/promoteMain.ts",
         modes: { create: "promote", update: "promote", delete: "unpromote" },
         environment: {
-          ...(args.runnerEnvironment ?? {}),
+          ...(args.cloud?.environment ?? {}),
+          ...(args.source
+            ? { [ENV.promotionSourceConnection]: args.source.environment[ENV.cloud] }
+            : {}),
           ...promotionRequestEnvironment(request, args.sourceCloud),
         },
+        // Credentials on stdin: a change of them is an update, never a new promotion.
+        stdin:
+          args.cloud || args.source
+            ? pulumi.secret(
+                encodeBuildSecrets({
+                  cloud: args.cloud?.secrets,
+                  sourceCloud: args.source?.secrets,
+                }),
+              )
+            : undefined,
         triggers: [{ imageId: pin.imageId, method: args.method }],
         parseResult: parsePromotionResult,
       },

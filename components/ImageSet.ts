@@ -2,6 +2,7 @@ import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
 import { applianceDigest, fileDigest, secretValueDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
+import type { RunnerCloud } from "./cloud";
 import { ImageBuild, type ImageBuildArgs, type ImageOutputs } from "./ImageBuild";
 
 export type { ImageOutputs };
@@ -10,7 +11,8 @@ export interface ImageSetArgs {
   settings: StackSettings;
   project: string;
   stack: string;
-  runnerEnvironment?: Record<string, string>;
+  /** The cloud connection for the runners (components/cloud.ts). */
+  cloud?: RunnerCloud;
 }
 
 /**
@@ -54,7 +56,7 @@ export class ImageSet extends pulumi.ComponentResource {
           vaultPassword,
           secretExtraVars: this.secretExtraVars(args, spec.key),
           addPreviousOutputInEnv: settings.addPreviousOutputInEnv,
-          runnerEnvironment: args.runnerEnvironment,
+          cloud: args.cloud,
         },
         { parent: this },
       );
@@ -85,9 +87,10 @@ export class ImageSet extends pulumi.ComponentResource {
         return spec.source.id;
       case "imageName":
         // Resolved at every preview: a new upstream image with the same name rebuilds.
+        // Through the stack's explicit provider (`providers` of this component).
         return openstack.images.getImageOutput(
           { name: spec.source.name, mostRecent: true },
-          { parent: this },
+          { parent: this, provider: this.getProvider("openstack::") },
         ).id;
     }
   }

@@ -19,6 +19,8 @@ export function builderGuard(
   ref: BuilderRef,
   runnerEnvironment: Record<string, string>,
   parent: pulumi.Resource,
+  /** Secret: the cloud's credentials for the clear-up (components/cloud.ts). */
+  stdin?: pulumi.Input<string>,
 ): command.local.Command {
   return new command.local.Command(
     name,
@@ -27,6 +29,7 @@ export function builderGuard(
       create: "true",
       delete: `exec node --import tsx runner/main.ts clear`,
       environment: { ...runnerEnvironment, [ENV.builderRef]: JSON.stringify(ref) },
+      stdin,
       addPreviousOutputInEnv: false,
     },
     { parent },

@@ -13,6 +13,7 @@
 import type { ApplianceSettings, BastionSettings, BuildSpec } from "./config/types";
 import type { PromotionMethod } from "./config/promotion";
 import type { BuiltImage } from "./pins";
+import type { CloudSecrets } from "./openstack/connection";
 
 /** Environment variables, by who sets them. */
 export const ENV = {
@@ -31,6 +32,10 @@ export const ENV = {
   builderPrivateKey: "BUILDER_SSH_PRIVATE_KEY",
   vaultPassword: "ANSIBLE_VAULT_PASSWORD",
   secretExtraVars: "ANSIBLE_SECRET_EXTRA_VARS",
+  /** Main stack → runners: the resolved cloud connection without its secrets (JSON, plain; lib/openstack/connection.ts). */
+  cloud: "IMAGE_BUILD_CLOUD",
+  /** Main stack → promotion runner: the connection of the project that owns the pinned images. */
+  promotionSourceConnection: "IMAGE_PROMOTION_SOURCE_CONNECTION",
   /** Set by the command provider for update/delete: the previous stdout. */
   previousStdout: "PULUMI_COMMAND_STDOUT",
   /** Main stack → the builder guard's clean-up: which build stack (BuilderRef, JSON). */
@@ -137,6 +142,10 @@ export interface BuildSecrets {
   vaultPassword?: string;
   /** extraVars entries that are secret in the stack config (see lib/config/secrets.ts). */
   secretExtraVars?: Record<string, unknown>;
+  /** The secret part of the cloud connection (ENV.cloud): password, application credential secret or token. */
+  cloud?: CloudSecrets;
+  /** The same for the promotion source's connection (ENV.promotionSourceConnection). */
+  sourceCloud?: CloudSecrets;
 }
 
 export function encodeBuildSecrets(secrets: BuildSecrets): string {

@@ -4,13 +4,22 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadCloudAuth } from "../lib/openstack/cloudConfig";
+import { cloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
+import {
+  decodeConnection,
+  describeConnection,
+  resolveCloud,
+  type CloudSecrets,
+  type ResolvedCloud,
+} from "../lib/openstack/connection";
 import { BuilderLeftovers } from "../lib/openstack/builderLeftovers";
 import { ImageService, VolumeService } from "../lib/openstack/images";
 import { decodeBuildSecrets, ENV, sayTo, type BuildSecrets, type Say } from "../lib/protocol";
 
 export interface RunnerContext {
+  /** The run's cloud connection, as the main stack resolved it (also the build stack's). */
+  cloud: ResolvedCloud;
   images: ImageService;
   volumes: VolumeService;
   /** Finds what an interrupted build left in the cloud that no state knows. */
@@ -43,17 +52,71 @@ export function runnerContext(
   signal?: AbortSignal,
 ): RunnerContext {
   const projectRoot = path.resolve(__dirname, "..");
-  const client = new OpenStackClient(loadCloudAuth(env, projectRoot));
+  const secrets = decodeBuildSecrets(readStdin());
+  const cloud = runnerCloudFrom(env[ENV.cloud], secrets.cloud, env, projectRoot);
+  processCloud = cloud;
+  if (cloud.connection.tls.insecure)
+    say(
+      `warning: TLS certificates of ${cloud.connection.authUrl} are not verified (insecure, from ${cloud.connection.source})`,
+    );
+  const client = new OpenStackClient(cloudAuth(cloud.connection, cloud.secrets), undefined, {
+    notice: say,
+  });
   return {
+    cloud,
     images: new ImageService(client),
     volumes: new VolumeService(client),
     leftovers: new BuilderLeftovers(client),
     projectRoot,
     stateDir: env[ENV.stateDir] ?? path.join(projectRoot, ".build-state"),
-    secrets: decodeBuildSecrets(readStdin()),
+    secrets,
     say,
     signal,
   };
+}
+
+let processCloud: ResolvedCloud | undefined;
+
+/**
+ * This runner process's cloud connection: the one its context was made
+ * with (runnerContext), so that the build stack's engine gets exactly what
+ * the REST client uses (runner/buildStack.ts).
+ */
+export function runnerCloud(env: NodeJS.ProcessEnv = process.env): ResolvedCloud {
+  processCloud ??= runnerCloudFrom(env[ENV.cloud], undefined, env, path.resolve(__dirname, ".."));
+  return processCloud;
+}
+
+/**
+ * The connection the main stack passed (ENV.cloud, plain) with its secrets
+ * (stdin). A runner started by hand, or by a stack of an earlier release,
+ * resolves it from the environment with the same rules. Secrets missing on
+ * stdin come from the environment when it has the same cloud.
+ */
+export function runnerCloudFrom(
+  connectionJson: string | undefined,
+  secrets: CloudSecrets | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): ResolvedCloud {
+  if (!connectionJson) return resolveCloud({ env, cwd });
+  const connection = decodeConnection(connectionJson);
+  if (secrets && Object.keys(secrets).length > 0) return { connection, secrets };
+  let fromEnv: ResolvedCloud | undefined;
+  try {
+    fromEnv = resolveCloud({ env, cwd });
+  } catch {
+    // reported below
+  }
+  if (
+    fromEnv &&
+    fromEnv.connection.authUrl === connection.authUrl &&
+    fromEnv.connection.authType === connection.authType
+  )
+    return { connection, secrets: fromEnv.secrets };
+  throw new Error(
+    `no credentials for ${describeConnection(connection)} were passed to this runner: run \`pulumi up\` (it passes them) before this operation`,
+  );
 }
 
 /** Files of one build (or one clean-up) of a build key. */

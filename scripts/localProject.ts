@@ -11,7 +11,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { startLocalCloud, type LocalCloud } from "@slurm-image-builder/localcloud";
+import {
+  startLocalCloud,
+  type LocalCloud,
+  type LocalCloudOptions,
+} from "@slurm-image-builder/localcloud";
 import { repoRoot, toolsEnv, toolsRoot } from "../lib/tools";
 
 export const NAMESPACE = "slurm-image-builder";
@@ -23,8 +27,15 @@ export interface LocalProject {
   projectDir: string;
   /** Environment of the engine (and so of the build runner). */
   env: Record<string, string>;
-  /** Selects (or creates) a stack whose config is `config` (keys without the namespace are ours). */
-  stack(name: string, config: Record<string, unknown>): Promise<Stack>;
+  /**
+   * Selects (or creates) a stack whose config is `config` (keys without the
+   * namespace are ours); `env` is laid over the project's environment.
+   */
+  stack(
+    name: string,
+    config: Record<string, unknown>,
+    env?: Record<string, string>,
+  ): Promise<Stack>;
   writeConfig(name: string, config: Record<string, unknown>): void;
   /** Writes a file of the appliance copy and commits it. */
   editAppliance(file: string, content: string): void;
@@ -39,6 +50,8 @@ export interface LocalProjectOptions {
   /** localcloud's progress and server log lines. */
   log?: (line: string) => void;
   port?: number;
+  /** More options of localcloud (e.g. `https`, `hostName`). */
+  cloud?: Partial<LocalCloudOptions>;
 }
 
 export async function startLocalProject(opts: LocalProjectOptions): Promise<LocalProject> {
@@ -48,6 +61,7 @@ export async function startLocalProject(opts: LocalProjectOptions): Promise<Loca
     stateDir: path.join(dir, "cloud"),
     port: opts.port ?? 0,
     log: opts.log ?? (() => undefined),
+    ...opts.cloud,
   });
 
   const applianceRoot = path.join(dir, "appliance");
@@ -105,11 +119,11 @@ export async function startLocalProject(opts: LocalProjectOptions): Promise<Loca
     projectDir,
     env,
     writeConfig,
-    async stack(name, config) {
+    async stack(name, config, extraEnv = {}) {
       writeConfig(name, config);
       return LocalWorkspace.createOrSelectStack(
         { stackName: name, workDir: projectDir },
-        { pulumiCommand, envVars: env },
+        { pulumiCommand, envVars: { ...env, ...extraEnv } },
       );
     },
     editAppliance(file, content) {

@@ -3,6 +3,7 @@ import { decodeConfig, resolveStackConfig } from "./resolve";
 import { readStackConfigFile, secretConfigPaths } from "./secrets";
 import { isPromotionConfig, resolvePromotionConfig, type PromotionSettings } from "./promotion";
 import type { StackSettings } from "./types";
+import { resolveCloud, type ResolvedCloud } from "../openstack/connection";
 
 /** What a stack does: build images (staging), or promote images another stack built (production). */
 export type StackPlan =
@@ -50,12 +51,44 @@ export function asRunError(err: unknown): unknown {
     : err;
 }
 
-/** `openstack:*` provider settings the build runner must use too (it talks to the same cloud). */
-export function runnerCloudEnvironment(
+/** The `openstack:*` stack config (provider settings), keys without the namespace. */
+export function openstackConfig(
   all: Record<string, string> = pulumi.runtime.allConfig(),
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (all["openstack:cloud"]) env.OS_CLOUD = all["openstack:cloud"];
-  if (all["openstack:region"]) env.OS_REGION_NAME = all["openstack:region"];
-  return env;
+  return Object.fromEntries(
+    Object.entries(all)
+      .filter(([k]) => k.startsWith("openstack:"))
+      .map(([k, v]) => [k.slice("openstack:".length), v]),
+  );
+}
+
+/**
+ * The run's one cloud connection (lib/openstack/connection.ts): from the
+ * `openstack:*` stack config, OS_CLOUD + clouds.yaml and the OS_* variables.
+ * Bad settings end the run here, before anything is created, naming the
+ * setting and where it came from.
+ */
+export function loadCloud(
+  all: Record<string, string> = pulumi.runtime.allConfig(),
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): ResolvedCloud {
+  try {
+    return resolveCloud({ config: openstackConfig(all), env, cwd });
+  } catch (err) {
+    throw asRunError(err);
+  }
+}
+
+/** The promotion source's connection: its clouds.yaml entry, the same rules otherwise. */
+export function loadSourceCloud(
+  cloudName: string,
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): ResolvedCloud {
+  try {
+    return resolveCloud({ config: { cloud: cloudName }, env, cwd });
+  } catch (err) {
+    throw asRunError(err);
+  }
 }

@@ -154,6 +154,9 @@ export interface ClientOptions {
   notice?: (message: string) => void;
 }
 
+/** How the runner's calls show in a cloud's logs. */
+export const USER_AGENT = "slurm-image-builder-runner";
+
 /** Methods that are safe to send again after a lost answer. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
@@ -243,7 +246,11 @@ export class OpenStackClient {
       url,
       () => ({
         method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          "user-agent": USER_AGENT,
+        },
         body: JSON.stringify(this.authBody()),
       }),
       true,
@@ -381,6 +388,7 @@ export class OpenStackClient {
           method,
           headers: {
             "x-auth-token": token,
+            "user-agent": USER_AGENT,
             ...(body !== undefined ? { "content-type": contentType } : {}),
           },
           body,
@@ -410,6 +418,7 @@ export class OpenStackClient {
         method,
         headers: {
           "x-auth-token": token,
+          "user-agent": USER_AGENT,
           accept: "application/json",
           ...(body !== undefined ? { "content-type": contentType } : {}),
         },

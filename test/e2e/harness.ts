@@ -6,7 +6,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startLocalProject, type LocalProject } from "../../scripts/localProject";
+import {
+  startLocalProject,
+  type LocalProject,
+  type LocalProjectOptions,
+} from "../../scripts/localProject";
 import { requireTools } from "../engine/helpers";
 import { makeKey, Osc, ssh, waitFor, type TestKey } from "@slurm-image-builder/localcloud/testing";
 import { openstackCli } from "../helpers/openstackCli";
@@ -27,11 +31,21 @@ export interface E2e extends Omit<LocalProject, "stop"> {
   stop(): Promise<void>;
 }
 
-export async function startE2e(label: string): Promise<E2e> {
+export async function startE2e(
+  label: string,
+  options: {
+    cloud?: LocalProjectOptions["cloud"];
+    /** More environment for the `openstack` CLI of the checks (e.g. HTTPS_PROXY). */
+    clientEnv?: Record<string, string>;
+  } = {},
+): Promise<E2e> {
   requireTools();
-  const project = await startLocalProject({ label: `e2e-${label}` });
+  const project = await startLocalProject({ label: `e2e-${label}`, cloud: options.cloud });
   const { cloud } = project;
-  const osc = new Osc(await openstackCli(), cloud.env(cloud.clouds.staging));
+  const osc = new Osc(await openstackCli(), {
+    ...cloud.env(cloud.clouds.staging),
+    ...options.clientEnv,
+  });
   let key: TestKey | undefined;
 
   return {

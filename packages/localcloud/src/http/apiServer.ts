@@ -89,6 +89,7 @@ async function handleRequest(
     endpoint,
     scheme: options.tls ? "https" : "http",
     project: typeof token === "string" ? options.tokenScope?.(token) : undefined,
+    userAgent: req.headers["user-agent"],
   });
   sendReply(res, outcome.reply, headers);
 }

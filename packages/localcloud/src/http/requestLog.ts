@@ -14,6 +14,8 @@ export interface RequestRecord {
   scheme?: "http" | "https";
   /** The project (name) of the request's token, when it carried a valid one. */
   project?: string;
+  /** The client's User-Agent (which side made the call: gophercloud, openstacksdk, ...). */
+  userAgent?: string;
 }
 
 /** A long-running cloud keeps the most recent calls only. */
