@@ -174,6 +174,13 @@ export const BUILD_STEPS: BuildStep[] = [
       }),
     cleanup: async (b) => {
       if (!b.made.imageId) return;
+      // A complete upload is never thrown away: it carries the build's
+      // fingerprint, and the next run adopts it (and sets its properties).
+      const image = await b.ctx.images.get(b.made.imageId).catch(() => undefined);
+      if (image?.status === "active") {
+        b.ctx.say(`keeping the uploaded image ${b.made.imageId}: the next run adopts it`);
+        return;
+      }
       b.ctx.say(`deleting the incomplete image ${b.made.imageId}`);
       await b.ctx.images.delete(b.made.imageId);
     },

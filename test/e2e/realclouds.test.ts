@@ -245,4 +245,37 @@ describe("end to end: real clouds (TLS, proxy, credentials, endpoints, resilienc
     await s.destroy({ color: "never" });
     await s.workspace.removeStack("endpoints");
   });
+  it("properties that still can't be set after the retries: the uploaded image is kept, and the next up adopts it", async () => {
+    const s = await stack("keepimage", build());
+    const uploads = () =>
+      e2e.cloud
+        .requests()
+        .filter((r) => r.method === "POST" && /\/volumes\/[^/]+\/action$/.test(r.path));
+    // Once the upload has been marked (the first PATCH), every later PATCH fails for a while.
+    const injected = waitFor(
+      "the upload's mark",
+      async () => e2e.cloud.requests().some((r) => r.method === "PATCH" && r.status === 200),
+      10 * 60_000,
+      100,
+    ).then(() =>
+      e2e.cloud.faults.fail({ method: "PATCH", path: "^/image/v2/images/", status: 503, times: 5 }),
+    );
+    const out = collector();
+    await assert.rejects(s.up({ color: "never", onOutput: out.onOutput }), (err: Error) => {
+      assert.match(err.message, /HTTP 503/);
+      return true;
+    });
+    await injected;
+    assert.match(
+      out.lines.join("\n"),
+      /keeping the uploaded image [0-9a-f-]+: the next run adopts it/,
+    );
+    assert.equal(uploads().length, 1);
+    e2e.cloud.faults.clear();
+    const result = await s.up({ color: "never" });
+    assert.equal(result.summary.result, "succeeded");
+    assert.equal(uploads().length, 1, "adopted, not built again");
+    await s.destroy({ color: "never" });
+    await s.workspace.removeStack("keepimage");
+  });
 });
