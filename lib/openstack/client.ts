@@ -110,13 +110,36 @@ export function cloudDispatcher(
   };
   const proxied = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"].some((k) => env[k]);
   if (!proxied) return new Agent({ connect: tlsOptions });
-  return new EnvHttpProxyAgent({
-    connect: tlsOptions,
-    requestTls: tlsOptions,
-    httpProxy: env.HTTP_PROXY ?? env.http_proxy,
-    httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
-    noProxy: env.NO_PROXY ?? env.no_proxy,
-  } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
+  return withoutWarning(
+    "UNDICI-EHPA",
+    () =>
+      new EnvHttpProxyAgent({
+        connect: tlsOptions,
+        requestTls: tlsOptions,
+        httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+        httpsProxy: env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy,
+        noProxy: env.NO_PROXY ?? env.no_proxy,
+      } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]),
+  );
+}
+
+/**
+ * Runs `make` without the one process warning of that code (undici calls its
+ * env proxy agent experimental on every construction: noise in each runner's
+ * output; the agent's behaviour is what this program relies on and tests).
+ */
+function withoutWarning<T>(code: string, make: () => T): T {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const options = rest[0] as { code?: string } | undefined;
+    if (options && typeof options === "object" && options.code === code) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return make();
+  } finally {
+    process.emitWarning = emit;
+  }
 }
 
 /** `fetch` through a dispatcher (undici's own fetch: the dispatcher and fetch of one version). */
