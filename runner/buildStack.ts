@@ -10,8 +10,6 @@ import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
 import { capText, type BuilderRef, type Say } from "../lib/protocol";
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
-import { OS_ENVIRONMENT, providerConfig, type ResolvedCloud } from "../lib/openstack/connection";
-import { runnerCloud } from "./context";
 import { lockDirectory, takeOverLocks } from "./locks";
 import { engineMilestone, MilestoneClock } from "./milestones";
 
@@ -20,21 +18,11 @@ export function buildProjectName(project: string): string {
   return `${project}-build`;
 }
 
-/**
- * Opens (or creates) the build stack of a build key, with the run's cloud
- * connection as its provider config: `openstack:*` stack config (password,
- * application credential secret or token as secret config), and the
- * engine's own OS_* variables blanked, so its provider can use nothing but
- * the connection the main stack resolved (lib/openstack/connection.ts).
- */
-export async function openBuildStack(
-  request: BuilderRef,
-  cloud: ResolvedCloud = runnerCloud(),
-): Promise<Stack> {
+export async function openBuildStack(request: BuilderRef): Promise<Stack> {
   const projectName = buildProjectName(request.project);
   const stackName = buildStackName(request.stack, request.key);
   const noop = async () => ({});
-  const stack = await LocalWorkspace.createOrSelectStack(
+  return LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program: noop },
     {
       projectSettings: {
@@ -46,21 +34,9 @@ export async function openBuildStack(
           : {}),
       },
       secretsProvider: request.buildState.secretsProvider,
-      envVars: {
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        ...Object.fromEntries(OS_ENVIRONMENT.map((name) => [name, ""])),
-      },
+      envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
     },
   );
-  await stack.setAllConfig(
-    Object.fromEntries(
-      providerConfig(cloud).map(({ key, value, secret }) => [
-        `openstack:${key}`,
-        { value, secret },
-      ]),
-    ),
-  );
-  return stack;
 }
 
 /** Where one engine run's transcript goes, and who hears about its milestones. */
