@@ -10,6 +10,8 @@ import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
 import { capText, type BuilderRef, type Say } from "../lib/protocol";
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
+import { OS_ENVIRONMENT, providerConfig, type ResolvedCloud } from "../lib/openstack/connection";
+import { runnerCloud } from "./context";
 import { lockDirectory, takeOverLocks } from "./locks";
 import { engineMilestone, MilestoneClock } from "./milestones";
 
@@ -18,11 +20,21 @@ export function buildProjectName(project: string): string {
   return `${project}-build`;
 }
 
-export async function openBuildStack(request: BuilderRef): Promise<Stack> {
+/**
+ * Opens (or creates) the build stack of a build key, with the run's cloud
+ * connection as its provider config: `openstack:*` stack config (password,
+ * application credential secret or token as secret config), and the
+ * engine's own OS_* variables blanked, so its provider can use nothing but
+ * the connection the main stack resolved (lib/openstack/connection.ts).
+ */
+export async function openBuildStack(
+  request: BuilderRef,
+  cloud: ResolvedCloud = runnerCloud(),
+): Promise<Stack> {
   const projectName = buildProjectName(request.project);
   const stackName = buildStackName(request.stack, request.key);
   const noop = async () => ({});
-  return LocalWorkspace.createOrSelectStack(
+  const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program: noop },
     {
       projectSettings: {
@@ -34,9 +46,21 @@ export async function openBuildStack(request: BuilderRef): Promise<Stack> {
           : {}),
       },
       secretsProvider: request.buildState.secretsProvider,
-      envVars: { PULUMI_SKIP_UPDATE_CHECK: "true" },
+      envVars: {
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        ...Object.fromEntries(OS_ENVIRONMENT.map((name) => [name, ""])),
+      },
     },
   );
+  await stack.setAllConfig(
+    Object.fromEntries(
+      providerConfig(cloud).map(({ key, value, secret }) => [
+        `openstack:${key}`,
+        { value, secret },
+      ]),
+    ),
+  );
+  return stack;
 }
 
 /** Where one engine run's transcript goes, and who hears about its milestones. */
