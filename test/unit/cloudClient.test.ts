@@ -147,4 +147,19 @@ describe("cloud client: TLS, proxies, regions, 401 and retries (localcloud over 
     );
     await c.request("image", "DELETE", `/images/${created.id}`);
   });
+  it("a user of another domain (hpc): its domain is sent and checked, the project's apart", async () => {
+    const hpc = resolveCloud({ env: cloud.env(cloud.clouds.domain), cwd: dir });
+    assert.equal(hpc.connection.userDomainName, "hpc");
+    assert.equal(hpc.connection.projectDomainName, "Default");
+    const c = new OpenStackClient(cloudAuth(hpc.connection, hpc.secrets));
+    await c.ready();
+    assert.equal(c.projectId, cloud.projects.staging);
+    const wrong = new OpenStackClient(
+      cloudAuth({ ...hpc.connection, userDomainName: "Default" }, hpc.secrets),
+    );
+    await assert.rejects(
+      wrong.ready(),
+      (err: unknown) => err instanceof OpenStackError && err.status === 401,
+    );
+  });
 });

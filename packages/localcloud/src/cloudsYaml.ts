@@ -13,6 +13,8 @@ export const CLOUD_NAMES = {
   production: "localcloud-production",
   /** Application credential of project staging. */
   appcred: "localcloud-appcred",
+  /** Password auth of a user of domain `hpc`, project staging (domain Default). */
+  domain: "localcloud-domain",
 };
 
 /** Writes clouds.yaml (mode 0600); returns its path. */
@@ -25,7 +27,9 @@ export function writeCloudsYaml(
   const project = (name: string) => records.projects.find((p) => p.name === name)!;
   const staging = project("staging");
   const production = project("production");
-  const userOf = (projectId: string) => records.users.find((u) => u.project_id === projectId)!;
+  const userOf = (projectId: string) =>
+    records.users.find((u) => u.project_id === projectId && u.domain_id === "default")!;
+  const domainUser = records.users.find((u) => u.domain_id === "hpc")!;
   const appcred = records.appCredentials.find((a) => a.project_id === staging.id)!;
   const authUrl = `${baseUrl}/identity/v3`;
   const common = {
@@ -52,6 +56,17 @@ export function writeCloudsYaml(
       clouds: {
         [CLOUD_NAMES.staging]: passwordEntry(staging.id, "staging"),
         [CLOUD_NAMES.production]: passwordEntry(production.id, "production"),
+        [CLOUD_NAMES.domain]: {
+          auth: {
+            auth_url: authUrl,
+            username: domainUser.name,
+            password: domainUser.password,
+            project_name: "staging",
+            user_domain_name: "hpc",
+            project_domain_name: "Default",
+          },
+          ...common,
+        },
         [CLOUD_NAMES.appcred]: {
           auth_type: "v3applicationcredential",
           auth: {

@@ -58,8 +58,8 @@ export interface LocalCloud {
   cloudsYamlPath: string;
   /** With `https`: the CA certificate (PEM file) that signed the API's certificate. */
   caFile?: string;
-  /** Names of the clouds.yaml entries: staging (password), production (password), staging (application credential). */
-  clouds: { staging: string; production: string; appcred: string };
+  /** Names of the clouds.yaml entries: staging (password), production (password), staging (application credential), staging as a user of domain hpc. */
+  clouds: { staging: string; production: string; appcred: string; domain: string };
   projects: { staging: string; production: string };
   baseImageId: string | undefined;
   octet: number;

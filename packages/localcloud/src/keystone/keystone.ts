@@ -6,6 +6,17 @@ import type { AppCredential, Project, Records, Store, User } from "../state";
 
 export const REGION = "RegionOne";
 
+/** The domains: Keystone's `Default` and one more, `hpc`, with a user of its own. */
+export const DOMAINS = [
+  { id: "default", name: "Default" },
+  { id: "hpc", name: "hpc" },
+];
+
+/** The id of the domain a reference names (by id or by name), or undefined when none exists. */
+export function domainIdOf(ref: { id?: string; name?: string }): string | undefined {
+  return DOMAINS.find((d) => (ref.id !== undefined ? d.id === ref.id : d.name === ref.name))?.id;
+}
+
 export interface Token {
   id: string;
   user: User;
@@ -150,7 +161,10 @@ export class KeystoneEmulator {
     const project = records.projects.find(
       (p) =>
         (scope.id !== undefined && p.id === scope.id) ||
-        (scope.id === undefined && p.name === scope.name),
+        (scope.id === undefined &&
+          p.name === scope.name &&
+          // A project named by name is looked up in the domain the scope names.
+          (!scope.domain || domainIdOf(scope.domain) === p.domain_id)),
     );
     if (!project || project.id !== user.project_id) throw unauthorized();
     return { user, project };
@@ -169,8 +183,9 @@ interface Identity {
   appCredId?: string;
 }
 
+/** A user named by id, or by name in the domain the reference names (when it names one). */
 function matchesUser(user: User | undefined, ref: UserRef | undefined): boolean {
   if (!user || !ref) return false;
   if (ref.id !== undefined) return user.id === ref.id;
-  return user.name === ref.name;
+  return user.name === ref.name && (!ref.domain || domainIdOf(ref.domain) === user.domain_id);
 }

@@ -1,7 +1,7 @@
 // Keystone v3's routes: version discovery, tokens (issue, validate, revoke),
 // catalog, and read-only projects, users and domains.
 import { authenticated, notFound, type Reply, type RouteEntry } from "../http";
-import type { AuthRequest, KeystoneEmulator, TokenHandler } from "./keystone";
+import { DOMAINS, type AuthRequest, type KeystoneEmulator, type TokenHandler } from "./keystone";
 import { catalog, projectView, tokenView, versionDocument } from "./views";
 
 export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
@@ -117,11 +117,9 @@ export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
       "GET",
       `${V3}/domains/:id`,
       withToken((ctx) => {
-        if (ctx.params.id !== "default") throw notFound(`Could not find domain: ${ctx.params.id}.`);
-        return {
-          status: 200,
-          body: { domain: { id: "default", name: "Default", enabled: true, description: "" } },
-        };
+        const domain = DOMAINS.find((d) => d.id === ctx.params.id);
+        if (!domain) throw notFound(`Could not find domain: ${ctx.params.id}.`);
+        return { status: 200, body: { domain: { ...domain, enabled: true, description: "" } } };
       }),
     ],
   ];

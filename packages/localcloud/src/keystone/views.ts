@@ -1,7 +1,7 @@
 // Keystone's response bodies: version document, token (with its catalog), project, domain.
 import { randomBytes } from "node:crypto";
 import { hexId, type Project } from "../state";
-import type { Token } from "./keystone";
+import { DOMAINS, type Token } from "./keystone";
 
 /** Regions of the catalog: RegionOne and a second one with endpoints of its own. */
 export const REGIONS = ["RegionOne", "RegionTwo"];
@@ -52,7 +52,7 @@ export function versionDocument(baseUrl: string) {
 }
 
 function domainView(id: string) {
-  return { id, name: id === "default" ? "Default" : id };
+  return { id, name: DOMAINS.find((d) => d.id === id)?.name ?? id };
 }
 
 export function tokenView(baseUrl: string, token: Token) {

@@ -44,6 +44,17 @@ export function defaultSecurityGroup(project_id: string): SecurityGroup {
   };
 }
 
+/** The user of the second domain (`hpc`), a member of project staging (of domain Default). */
+export function domainUser(staging: Project): User {
+  return {
+    id: hexId(),
+    name: "hpc-builder",
+    password: randomBytes(12).toString("base64url"),
+    project_id: staging.id,
+    domain_id: "hpc",
+  };
+}
+
 /** A fresh cloud: two projects with a user each (plus an application credential), flavors, networks. */
 export function initialRecords(octet: number): Records {
   const domain_id = "default";
@@ -60,6 +71,7 @@ export function initialRecords(octet: number): Records {
       project_id: production.id,
       domain_id,
     },
+    domainUser(staging),
   ];
   const created_at = now();
   /** A network owned by admin with one /24 subnet, 127.<octet>.<third>.0/24. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Records } from "./records";
-import { initialRecords } from "./seed";
+import { domainUser, initialRecords } from "./seed";
 
 export class Store {
   readonly file: string;
@@ -17,7 +17,15 @@ export class Store {
 
   static open(dir: string, octet: number): Store {
     const file = join(dir, "state.json");
-    if (existsSync(file)) return new Store(dir, JSON.parse(readFileSync(file, "utf8")) as Records);
+    if (existsSync(file)) {
+      const records = JSON.parse(readFileSync(file, "utf8")) as Records;
+      // State made before the second domain existed gets its user.
+      if (!records.users.some((u) => u.domain_id === "hpc")) {
+        const staging = records.projects.find((p) => p.name === "staging");
+        if (staging) records.users.push(domainUser(staging));
+      }
+      return new Store(dir, records);
+    }
     const store = new Store(dir, initialRecords(octet));
     store.saveNow();
     return store;
