@@ -75,9 +75,11 @@ export function toolsKey(root: string = repoRoot): string {
   if (cached) return cached;
   const versions = toolVersions(root);
   const hash = createHash("sha256").update(JSON.stringify(versions));
-  // The consumer tools' modules are keyed by consumerToolsKey, not here: adding
-  // or changing them must not rebuild the Pulumi set.
-  const consumerDirs = CONSUMER_MODULES.map((m) => join(root, "tools", "go", m) + sep);
+  // The consumer tools' and Packer's modules are keyed by consumerToolsKey and
+  // packerToolsKey, not here: adding or changing them must not rebuild the Pulumi set.
+  const consumerDirs = [...CONSUMER_MODULES, ...PACKER_MODULES].map(
+    (m) => join(root, "tools", "go", m) + sep,
+  );
   for (const f of filesUnder(join(root, "tools", "go"))) {
     if (consumerDirs.some((d) => f.startsWith(d))) continue;
     hash.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
@@ -126,7 +128,8 @@ export function toolsEnv(
 /**
  * Absolute path of a program in the tools' bin/ (e.g. `toolPath("pulumi")`,
  * `toolPath("ansible-playbook")`); `tofu` and `actionlint` are in the consumer
- * tools' bin/ (see {@link consumerToolsRoot}).
+ * tools' bin/ (see {@link consumerToolsRoot}), `packer` in the Packer set's
+ * (see {@link packerToolsRoot}).
  */
 export function toolPath(
   name: string,
@@ -135,6 +138,7 @@ export function toolPath(
 ): string {
   if ((CONSUMER_PROGRAMS as readonly string[]).includes(name))
     return join(consumerToolsRoot(root, env), "bin", name);
+  if (name === "packer") return join(packerToolsRoot(root, env), "bin", name);
   return join(toolsRoot(root, env), "bin", name);
 }
 
@@ -300,4 +304,138 @@ export function tofuEnv(
     TF_INPUT: "0",
     CHECKPOINT_DISABLE: "1",
   };
+}
+
+// ---------------------------------------------------------------------------
+// Packer: HashiCorp Packer and the two plugins the Slurm appliance's template
+// uses (OpenStack builder, Ansible provisioner), for `npm run bench`, which
+// runs the appliance's kind of Packer build beside this program. A set of its
+// own, built only on request (`npm run tools -- --with packer`): the tests
+// never need it.
+
+/** Our Go modules under tools/go that Packer and its plugins are built from. */
+export const PACKER_MODULES = [
+  "packer",
+  "packer-plugin-openstack",
+  "packer-plugin-ansible",
+] as const;
+export type PackerModule = (typeof PACKER_MODULES)[number];
+
+/** The upstream module each is built from (required by tools/go/<name>/go.mod). */
+export const PACKER_UPSTREAM: Record<PackerModule, string> = {
+  packer: "github.com/hashicorp/packer",
+  "packer-plugin-openstack": "github.com/hashicorp/packer-plugin-openstack",
+  "packer-plugin-ansible": "github.com/hashicorp/packer-plugin-ansible",
+};
+
+/** The plugins, by the name a template's `required_plugins` gives them, with their source address. */
+export const PACKER_PLUGINS = {
+  openstack: { module: "packer-plugin-openstack", source: "github.com/hashicorp/openstack" },
+  ansible: { module: "packer-plugin-ansible", source: "github.com/hashicorp/ansible" },
+} as const satisfies Record<string, { module: PackerModule; source: string }>;
+export type PackerPlugin = keyof typeof PACKER_PLUGINS;
+
+/** Versions of Packer and its plugins (without a leading v), from tools/go/<name>/go.mod. */
+export type PackerToolVersions = Record<PackerModule, string>;
+
+export function packerToolVersions(root: string = repoRoot): PackerToolVersions {
+  const out = {} as PackerToolVersions;
+  for (const m of PACKER_MODULES) out[m] = goModRequire(root, m, PACKER_UPSTREAM[m]);
+  return out;
+}
+
+const packerKeys = new Map<string, string>();
+
+/**
+ * Name of the Packer set's cache directory: `packer-<version>-<hash>`, the
+ * hash covering the three versions and the files of their tools/go modules
+ * only (never the Pulumi set's or the consumer tools').
+ */
+export function packerToolsKey(root: string = repoRoot): string {
+  const cached = packerKeys.get(root);
+  if (cached) return cached;
+  const versions = packerToolVersions(root);
+  const hash = createHash("sha256").update(JSON.stringify(versions));
+  for (const m of PACKER_MODULES) {
+    for (const f of filesUnder(join(root, "tools", "go", m))) {
+      hash.update(relative(root, f)).update("\0").update(readFileSync(f)).update("\0");
+    }
+  }
+  const key = `packer-${versions.packer}-${hash.digest("hex").slice(0, 12)}`;
+  packerKeys.set(root, key);
+  return key;
+}
+
+/**
+ * The Packer set's cache directory: `$SLURM_IMAGE_BUILDER_TOOLS_DIR/packer` if
+ * that variable is set, else
+ * `${XDG_CACHE_HOME:-~/.cache}/slurm-image-builder/tools/<packerToolsKey>`.
+ * Layout: `bin/packer`, `plugins-built/` (the plugin binaries as built),
+ * `plugins/` (`PACKER_PLUGIN_PATH`, the plugins installed for Packer), `logs/`.
+ */
+export function packerToolsRoot(
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (env.SLURM_IMAGE_BUILDER_TOOLS_DIR)
+    return join(resolve(env.SLURM_IMAGE_BUILDER_TOOLS_DIR), "packer");
+  const cache = env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(cache, "slurm-image-builder", "tools", packerToolsKey(root));
+}
+
+/** Where Packer finds its plugins (`PACKER_PLUGIN_PATH`). */
+export function packerPluginDir(
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return join(packerToolsRoot(root, env), "plugins");
+}
+
+/**
+ * The file name of an installed plugin, if `names` (the files of its
+ * directory `<plugin dir>/<source>/`) hold one of `version`: Packer names it
+ * `packer-plugin-<name>_v<version>_x<API version>_<os>_<arch>` (with a
+ * `_SHA256SUM` file beside it, which is not the plugin).
+ */
+export function installedPackerPlugin(
+  names: readonly string[],
+  plugin: PackerPlugin,
+  version: string,
+): string | undefined {
+  const prefix = `packer-plugin-${plugin}_v${version}_x`;
+  return names.find((n) => n.startsWith(prefix) && !n.endsWith("_SHA256SUM"));
+}
+
+/** Absolute path of an installed plugin of the Packer set, if it is installed. */
+export function packerPluginPath(
+  plugin: PackerPlugin,
+  root: string = repoRoot,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const dir = join(packerPluginDir(root, env), ...PACKER_PLUGINS[plugin].source.split("/"));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const file = installedPackerPlugin(
+    names,
+    plugin,
+    packerToolVersions(root)[PACKER_PLUGINS[plugin].module],
+  );
+  return file === undefined ? undefined : join(dir, file);
+}
+
+/**
+ * Environment for running `packer` offline: `PACKER_PLUGIN_PATH` (the plugins
+ * installed by `npm run tools -- --with packer`; `packer init` is never
+ * needed) and `CHECKPOINT_DISABLE=1` (no version check against HashiCorp's
+ * service). Returns only these; merge them over `process.env` yourself.
+ */
+export function packerEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  root: string = repoRoot,
+): Record<string, string> {
+  return { PACKER_PLUGIN_PATH: packerPluginDir(root, env), CHECKPOINT_DISABLE: "1" };
 }

@@ -7,12 +7,16 @@
  * Beside that set, in a cache directory of their own, the consumer tools:
  * OpenTofu (`tofu`), the OpenStack provider for it (in a filesystem mirror,
  * with a CLI configuration that installs it from there) and actionlint.
+ * Only on request (`--with packer`), in a third set: HashiCorp Packer with its
+ * OpenStack and Ansible plugins installed for it, for `npm run bench`.
  *
  *   npm run tools                  build/install what is missing, print the PATH
  *   eval "$(npm run -s tools -- --env)"   same, then export PATH, PULUMI_HOME,
  *                                  TF_CLI_CONFIG_FILE, ...
  *   npm run tools -- --check       list each tool with version and path; exit 1
  *                                  naming what is missing (builds nothing)
+ *   npm run tools -- --with packer [--check | --env]
+ *                                  the same, Packer and its plugins included
  *
  * Progress goes to stderr, the PATH / env lines to stdout. See docs/tools.md.
  */
@@ -34,6 +38,12 @@ import { dirname, join, relative, resolve } from "node:path";
 import {
   consumerToolsRoot,
   consumerToolVersions,
+  installedPackerPlugin,
+  packerEnv,
+  packerPluginDir,
+  packerToolsRoot,
+  packerToolVersions,
+  PACKER_PLUGINS,
   repoRoot,
   tofuCliConfig,
   tofuCliConfigPath,
@@ -45,6 +55,8 @@ import {
   toolsRoot,
   toolVersions,
   type ConsumerToolVersions,
+  type PackerPlugin,
+  type PackerToolVersions,
   type ToolVersions,
 } from "../lib/tools";
 
@@ -82,9 +94,12 @@ interface GoProgram {
   versionVars: Record<string, string>;
   /**
    * Directory of the output, relative to the set's cache directory: bin/ (on
-   * PATH), providers/ (installed as engine plugins) or the OpenTofu mirror.
+   * PATH), providers/ (installed as engine plugins), the OpenTofu mirror or
+   * plugins-built/ (Packer plugins, installed from there).
    */
   dir: string;
+  /** Environment of `go build`, over this process's. */
+  env?: Record<string, string>;
 }
 
 function goPrograms(v: ToolVersions): GoProgram[] {
@@ -152,6 +167,43 @@ function consumerPrograms(cv: ConsumerToolVersions): GoProgram[] {
       },
       dir: dirname(provider).slice(cdir.length + 1),
     },
+  ];
+}
+
+/** Packer and its plugins; `dir` is relative to packerToolsRoot(). */
+function packerPrograms(pv: PackerToolVersions): GoProgram[] {
+  const plugin = (p: PackerPlugin): GoProgram => {
+    const module = PACKER_PLUGINS[p].module;
+    const up = `github.com/hashicorp/${module}`;
+    return {
+      name: module,
+      module,
+      pkg: up,
+      version: pv[module],
+      // As the plugins' release builds (goreleaser): the version, no pre-release.
+      versionVars: {
+        [`${up}/version.Version`]: pv[module],
+        [`${up}/version.VersionPrerelease`]: "",
+      },
+      dir: "plugins-built",
+    };
+  };
+  const ansible = plugin("ansible");
+  // The checksum database has no entry for this module; go.sum pins it.
+  const nosum = [process.env.GONOSUMDB, "github.com/hashicorp/packer-plugin-ansible"];
+  ansible.env = { GONOSUMDB: nosum.filter((v) => v).join(",") };
+  return [
+    {
+      name: "packer",
+      module: "packer",
+      pkg: "github.com/hashicorp/packer",
+      version: pv.packer,
+      // Packer's version is its module's embedded VERSION file (no pre-release).
+      versionVars: {},
+      dir: "bin",
+    },
+    plugin("openstack"),
+    ansible,
   ];
 }
 
@@ -272,7 +324,7 @@ async function buildGo(execa: Execa, dir: string, prog: GoProgram, shared = fals
     join(dir, "logs", `${prog.title ?? prog.name}.log`),
     "go",
     ["build", "-trimpath", "-ldflags", ldflags, "-o", tmp, prog.pkg],
-    { cwd: join(repoRoot, "tools", "go", prog.module) },
+    { cwd: join(repoRoot, "tools", "go", prog.module), env: prog.env },
   );
   renameSync(tmp, target);
   if (target !== out) {
@@ -361,7 +413,36 @@ async function ensureConsumers(execa: Execa): Promise<void> {
   }
 }
 
-async function ensure(execa: Execa): Promise<void> {
+/**
+ * Builds Packer and its plugins into their own cache directory and installs
+ * the plugins for it offline (`packer plugins install --path`).
+ */
+async function ensurePacker(execa: Execa): Promise<void> {
+  const dir = packerToolsRoot();
+  for (const sub of ["bin", "plugins-built", "plugins", "logs"])
+    mkdirSync(join(dir, sub), { recursive: true });
+  log(`cache ${dir} (Packer and its OpenStack and Ansible plugins, for npm run bench)`);
+  const programs = packerPrograms(packerToolVersions());
+  if (programs.some((p) => !existsSync(join(dir, p.dir, p.name))))
+    await requireGo(execa, "packer and its plugins are");
+  for (const prog of programs) await buildGo(execa, dir, prog);
+  const env = { ...(process.env as Record<string, string>), ...packerEnv() };
+  for (const [p, { module, source }] of Object.entries(PACKER_PLUGINS)) {
+    const sourceDir = join(packerPluginDir(), ...source.split("/"));
+    const names = existsSync(sourceDir) ? readdirSync(sourceDir) : [];
+    if (installedPackerPlugin(names, p as PackerPlugin, packerToolVersions()[module])) continue;
+    log(
+      `installing the Packer plugin ${source} ${packerToolVersions()[module]} into ${packerPluginDir()}`,
+    );
+    await execa(
+      join(dir, "bin", "packer"),
+      ["plugins", "install", "--path", join(dir, "plugins-built", module), source],
+      { env, stdin: "ignore" },
+    );
+  }
+}
+
+async function ensure(execa: Execa, withPacker: boolean): Promise<void> {
   const v = toolVersions();
   const dir = toolsRoot();
   const env = toolsEnv();
@@ -383,6 +464,7 @@ async function ensure(execa: Execa): Promise<void> {
     );
   await installPython(execa, dir, v);
   await ensureConsumers(execa);
+  if (withPacker) await ensurePacker(execa);
   log(`all tools present (${elapsed(start)})`);
 }
 
@@ -398,7 +480,7 @@ interface CheckRow {
 }
 
 /** Lists every tool with its version and path; returns the missing or wrong ones. */
-async function check(execa: Execa): Promise<CheckRow[]> {
+async function check(execa: Execa, withPacker: boolean): Promise<CheckRow[]> {
   const v = toolVersions();
   const dir = toolsRoot();
   const env = { ...(process.env as Record<string, string>), ...toolsEnv(), ...tofuEnv() };
@@ -473,6 +555,7 @@ async function check(execa: Execa): Promise<CheckRow[]> {
       path: providerBin,
     },
     { tool: "actionlint", want: cv.actionlint, got: actionlint, path: toolPath("actionlint") },
+    ...(withPacker ? await packerRows(execa, env, probe) : []),
   ];
   const width = Math.max(...rows.map((r) => r.tool.length));
   for (const r of rows) {
@@ -483,31 +566,93 @@ async function check(execa: Execa): Promise<CheckRow[]> {
   return rows.filter((r) => r.got !== r.want);
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a) => !["--check", "--env"].includes(a));
-  if (unknown.length > 0) {
-    log(`unknown argument ${unknown.join(" ")}; usage: npm run tools [-- --check | --env]`);
-    process.exit(2);
+type Probe = (
+  file: string,
+  args: string[],
+  parse: (out: string) => string | undefined,
+) => Promise<string | undefined>;
+
+/** --check rows of the Packer set: packer (from `packer version`), each plugin as installed for it. */
+async function packerRows(
+  execa: Execa,
+  env: Record<string, string>,
+  probe: Probe,
+): Promise<CheckRow[]> {
+  const pv = packerToolVersions();
+  const packer = toolPath("packer");
+  const penv = { ...env, ...packerEnv() };
+  const got = existsSync(packer)
+    ? await execa(packer, ["version"], { env: penv, reject: false, stdin: "ignore" })
+    : undefined;
+  const rows: CheckRow[] = [
+    {
+      tool: "packer",
+      want: pv.packer,
+      got: got?.exitCode === 0 ? /Packer v(\S+)/.exec(String(got.stdout))?.[1] : undefined,
+      path: packer,
+    },
+  ];
+  for (const [p, { module, source }] of Object.entries(PACKER_PLUGINS)) {
+    // Installed under the plugin directory, and reporting its version when asked (`describe`).
+    const sourceDir = join(packerPluginDir(), ...source.split("/"));
+    const names = existsSync(sourceDir) ? readdirSync(sourceDir) : [];
+    const file = installedPackerPlugin(names, p as PackerPlugin, pv[module]);
+    const path = file ? join(sourceDir, file) : sourceDir;
+    rows.push({
+      tool: module,
+      want: pv[module],
+      got: file
+        ? await probe(path, ["describe"], (o) => (JSON.parse(o) as { version?: string }).version)
+        : undefined,
+      path,
+    });
   }
+  return rows;
+}
+
+const USAGE = "usage: npm run tools [-- [--with packer] [--check | --env]]";
+
+/** The command line: `--check`, `--env`, `--with packer` (also `--with=packer`). */
+function parseArgs(args: string[]): { check: boolean; env: boolean; withPacker: boolean } {
+  const out = { check: false, env: false, withPacker: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--check") out.check = true;
+    else if (a === "--env") out.env = true;
+    else if ((a === "--with" && args[i + 1] === "packer") || a === "--with=packer") {
+      out.withPacker = true;
+      if (a === "--with") i++;
+    } else {
+      log(`unknown argument ${args.slice(i).join(" ")}; ${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
   const { execa } = await import("execa");
-  if (args.includes("--check")) {
-    const bad = await check(execa);
+  if (args.check) {
+    const bad = await check(execa, args.withPacker);
     if (bad.length > 0) {
-      log(`missing: ${bad.map((r) => `${r.tool} ${r.want}`).join(", ")} (run \`npm run tools\`)`);
+      const how = args.withPacker ? "npm run tools -- --with packer" : "npm run tools";
+      log(`missing: ${bad.map((r) => `${r.tool} ${r.want}`).join(", ")} (run \`${how}\`)`);
       process.exit(1);
     }
     return;
   }
-  await ensure(execa);
+  await ensure(execa, args.withPacker);
   const env = toolsEnv();
   const bin = join(toolsRoot(), "bin");
   const cbin = join(consumerToolsRoot(), "bin");
-  const path = `${bin}:${cbin}`;
-  if (args.includes("--env")) {
+  const pbin = join(packerToolsRoot(), "bin");
+  const path = args.withPacker ? `${bin}:${cbin}:${pbin}` : `${bin}:${cbin}`;
+  if (args.env) {
     // PATH is left for the shell to expand, so that eval adds only the bin/ directories.
     process.stdout.write(`export PATH=${shellQuote(path)}":$PATH"\n`);
-    for (const [k, val] of Object.entries({ ...env, ...tofuEnv() })) {
+    const more = args.withPacker ? packerEnv() : {};
+    for (const [k, val] of Object.entries({ ...env, ...tofuEnv(), ...more })) {
       if (k !== "PATH") process.stdout.write(`export ${k}=${shellQuote(val)}\n`);
     }
     return;
@@ -515,9 +660,14 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `Tools are in ${toolsRoot()}; tofu, its OpenStack provider and actionlint in ${consumerToolsRoot()}.`,
-      `Use them in this shell with: eval "$(npm run -s tools -- --env)"`,
+      `Use them in this shell with: eval "$(npm run -s tools -- ${args.withPacker ? "--with packer " : ""}--env)"`,
       `(that sets PATH, PULUMI_HOME=${env.PULUMI_HOME}, PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION,`,
       ` TF_CLI_CONFIG_FILE=${tofuCliConfigPath()}, TF_IN_AUTOMATION, TF_INPUT and CHECKPOINT_DISABLE)`,
+      ...(args.withPacker
+        ? [
+            `Packer and its plugins are in ${packerToolsRoot()} (with --env: PACKER_PLUGIN_PATH=${packerPluginDir()}).`,
+          ]
+        : []),
       `PATH=${path}:$PATH`,
       "",
     ].join("\n"),

@@ -1,0 +1,7 @@
+//go:build tools
+
+// Package tools pins the upstream main package that `npm run tools -- --with
+// packer` builds from this module (Packer's OpenStack builder plugin); it is never compiled on its own.
+package tools
+
+import _ "github.com/hashicorp/packer-plugin-openstack"
