@@ -5,6 +5,7 @@
  */
 import { LocalWorkspace, type EngineEvent, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
@@ -34,9 +35,13 @@ export async function openBuildStack(
   const projectName = buildProjectName(request.project);
   const stackName = buildStackName(request.stack, request.key);
   const noop = async () => ({});
+  // The workspace (Pulumi.yaml, the stack's config file) lives as long as this runner.
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "automation-"));
+  process.once("exit", () => fs.rmSync(workDir, { recursive: true, force: true }));
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName, projectName, program: noop },
     {
+      workDir,
       projectSettings: {
         name: projectName,
         runtime: "nodejs",

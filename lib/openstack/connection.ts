@@ -308,6 +308,11 @@ export function resolveCloud(input: ResolveInput = {}): ResolvedCloud {
   const cwd = input.cwd ?? process.cwd();
   const home = input.home ?? os.homedir();
 
+  for (const key of ["endpointOverrides", "systemScope", "swauth"])
+    if (config[key] !== undefined)
+      throw new CloudConfigError(
+        `stack config openstack:${key} is not supported: the runner and the build stack could not follow it`,
+      );
   const configAuthKeys = CONFIG_AUTH_KEYS.filter((k) => config[k] !== undefined);
   const cloudName = config.cloud ?? str(env.OS_CLOUD);
   const cloudOrigin = config.cloud ? "stack config openstack:cloud" : "OS_CLOUD";

@@ -286,6 +286,10 @@ describe("cloud connection: one resolution for the provider, the build stack and
     );
     assert.throws(() => resolve({}), /no OpenStack credentials/);
     assert.throws(
+      () => resolve({ config: { endpointOverrides: '{"image":"https://x/"}' } }),
+      /stack config openstack:endpointOverrides is not supported/,
+    );
+    assert.throws(
       () => resolve({ env: { OS_AUTH_URL: "https://k/v3", OS_USERNAME: "u" } }),
       /password auth needs a password/,
     );
