@@ -2,7 +2,9 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runnerCloudFrom } from "../../runner/context";
 import {
+  encodeConnection,
   OS_ENVIRONMENT,
   providerConfig,
   resolveCloud,
@@ -293,5 +295,25 @@ describe("cloud connection: one resolution for the provider, the build stack and
       () => resolve({ env: { OS_AUTH_URL: "https://k/v3", OS_USERNAME: "u" } }),
       /password auth needs a password/,
     );
+  });
+
+  it("the runner takes the connection it was handed, its secrets from stdin, else from the same cloud in its environment", () => {
+    const env = {
+      OS_AUTH_URL: "https://k:5000/v3",
+      OS_USERNAME: "u",
+      OS_PASSWORD: "from-env",
+      OS_PROJECT_NAME: "x",
+    };
+    const handed = resolve({ env: { ...env, OS_PASSWORD: "handed" } });
+    const json = encodeConnection(handed.connection);
+    assert.deepEqual(runnerCloudFrom(json, { password: "stdin" }, env, dir).secrets, {
+      password: "stdin",
+    });
+    assert.deepEqual(runnerCloudFrom(json, undefined, env, dir).secrets, { password: "from-env" });
+    assert.throws(
+      () => runnerCloudFrom(json, undefined, {}, dir),
+      /no credentials for project x at https:\/\/k:5000\/v3, public endpoints \(OS_\* variables\) were passed to this runner/,
+    );
+    assert.equal(runnerCloudFrom(undefined, undefined, env, dir).connection.username, "u");
   });
 });
