@@ -61,6 +61,13 @@ export function runnerContext(
     );
   const client = new OpenStackClient(cloudAuth(cloud.connection, cloud.secrets), undefined, {
     notice: say,
+    // A delete runs with the credentials stored at the last `up`; after a
+    // password change the environment (clouds.yaml, OS_*) may have the new one.
+    fallbackSecrets: () => {
+      const live = sameIdentity(cloud, env, projectRoot);
+      if (live) cloud.secrets = live.secrets;
+      return live?.secrets;
+    },
   });
   return {
     cloud,
@@ -73,6 +80,31 @@ export function runnerContext(
     say,
     signal,
   };
+}
+
+/** The same cloud, user and project resolved from the environment, with other secrets; else undefined. */
+function sameIdentity(
+  cloud: ResolvedCloud,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): ResolvedCloud | undefined {
+  let live: ResolvedCloud;
+  try {
+    live = resolveCloud({ env, cwd });
+  } catch {
+    return undefined;
+  }
+  const a = cloud.connection;
+  const b = live.connection;
+  const same =
+    a.authUrl === b.authUrl &&
+    a.authType === b.authType &&
+    a.username === b.username &&
+    a.userId === b.userId &&
+    a.applicationCredentialId === b.applicationCredentialId &&
+    a.projectName === b.projectName &&
+    a.projectId === b.projectId;
+  return same && JSON.stringify(live.secrets) !== JSON.stringify(cloud.secrets) ? live : undefined;
 }
 
 let processCloud: ResolvedCloud | undefined;

@@ -175,6 +175,11 @@ export interface ClientOptions {
   retryDelayMs?: number;
   /** Told about each retry and re-authentication. */
   notice?: (message: string) => void;
+  /**
+   * Other credentials for the same identity, tried once when Keystone
+   * refuses the given ones (a password changed since they were stored).
+   */
+  fallbackSecrets?: () => CloudSecrets | undefined;
 }
 
 /** How the runner's calls show in a cloud's logs. */
@@ -212,8 +217,10 @@ export class OpenStackClient {
   projectId?: string;
   private readonly fetchImpl: typeof fetch;
 
+  private fallbackTried = false;
+
   constructor(
-    private readonly auth: ClientAuth,
+    private auth: ClientAuth,
     fetchImpl?: typeof fetch,
     private readonly options: ClientOptions = {},
   ) {
@@ -279,6 +286,17 @@ export class OpenStackClient {
       true,
     );
     const text = await res.text();
+    if (res.status === 401 && this.options.fallbackSecrets && !this.fallbackTried) {
+      this.fallbackTried = true;
+      const other = this.options.fallbackSecrets();
+      if (other) {
+        this.options.notice?.(
+          `Keystone refused the credentials this runner was given (${url}); using the environment's for the same user and project`,
+        );
+        this.auth = { ...this.auth, ...other };
+        return this.authenticate();
+      }
+    }
     if (!res.ok) throw new OpenStackError(res.status, "POST", url, text);
     const token = res.headers.get("x-subject-token");
     if (!token) throw new Error(`Keystone answered ${url} without an X-Subject-Token header`);

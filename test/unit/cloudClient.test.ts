@@ -162,4 +162,23 @@ describe("cloud client: TLS, proxies, regions, 401 and retries (localcloud over 
       (err: unknown) => err instanceof OpenStackError && err.status === 401,
     );
   });
+  it("credentials refused (a password changed since they were stored): the environment's are tried once", async () => {
+    const stale = new OpenStackClient(
+      cloudAuth(resolved.connection, { password: "an-old-password" }),
+      cloudFetch(cloudDispatcher({ tls: resolved.connection.tls })),
+      { notice: (m) => notices.push(m), fallbackSecrets: () => resolved.secrets },
+    );
+    await stale.ready();
+    assert.equal(stale.projectId, cloud.projects.staging);
+    assert.match(notices.join("\n"), /Keystone refused the credentials this runner was given/);
+    const hopeless = new OpenStackClient(
+      cloudAuth(resolved.connection, { password: "an-old-password" }),
+      cloudFetch(cloudDispatcher({ tls: resolved.connection.tls })),
+      { fallbackSecrets: () => ({ password: "also-wrong" }) },
+    );
+    await assert.rejects(
+      hopeless.ready(),
+      (err: unknown) => err instanceof OpenStackError && err.status === 401,
+    );
+  });
 });
