@@ -42,8 +42,13 @@ export function medianOf(runs: readonly ToolRun[], pick: (r: ToolRun) => number 
   return values.every((v): v is number => v !== undefined) ? median(values) : undefined;
 }
 
+/**
+ * ours / Packer; none when Packer's figure is under half a second (a ratio
+ * against a phase Packer hardly has, e.g. its clean-up, which does not wait,
+ * says nothing: the seconds beside it do).
+ */
 export function ratio(ours: number | undefined, packer: number | undefined): number | undefined {
-  return ours === undefined || packer === undefined || packer === 0 ? undefined : ours / packer;
+  return ours === undefined || packer === undefined || packer < 0.5 ? undefined : ours / packer;
 }
 
 export const seconds = (n: number | undefined): string =>

@@ -30,6 +30,8 @@ describe("bench: medians, ratios and the table", () => {
     assert.equal(ratio(50, 25), 2);
     assert.equal(ratio(undefined, 25), undefined);
     assert.equal(ratio(5, 0), undefined);
+    assert.equal(ratio(12.8, 0.1), undefined); // a phase Packer hardly has
+    assert.equal(ratio(1, 0.5), 2);
     assert.equal(targetCell(0.9, 1), "≤ 1.00× — met");
     assert.equal(targetCell(2.71, 1), "≤ 1.00× — **not met**");
     assert.equal(targetCell(undefined, 0.35), "≤ 0.35×");
