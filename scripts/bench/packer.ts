@@ -38,7 +38,7 @@ export function packerMissing(): string | undefined {
     `Packer is not built (missing: ${missing.join(", ")}). Build it with`,
     "  npm run tools -- --with packer",
     "(Packer 1.11.2 and its OpenStack and Ansible plugins from the Go module proxy, into the",
-    "tools cache: ~3 min the first time on 2 cores; see docs/tools.md), then run `npm run bench` again.",
+    "tools cache: ~3.5 min the first time on 2 cores; see docs/tools.md), then run `npm run bench` again.",
   ].join("\n");
 }
 
