@@ -71,9 +71,12 @@ export function builderProgram(
       floatingIp: spec.floatingIp,
       withServer: phase === "provision",
     });
-    let ansible: AnsibleProvision | undefined;
     if (phase === "provision" && vm.address) {
-      ansible = new AnsibleProvision(
+      // Its result (ProvisionResult) is its component output, read from the
+      // state (runner/buildStack.ts provisionResult): not a stack output, which
+      // a failed Ansible run would keep from being recorded at all — and the
+      // stack outputs below are what `onError: keep` needs then.
+      new AnsibleProvision(
         "ansible",
         {
           projectRoot: options.projectRoot,
@@ -110,8 +113,6 @@ export function builderProgram(
       volumeId: vm.volumeId,
       address: vm.address,
       privateKey: access.privateKey,
-      /** What the Ansible step did (ProvisionResult), in the provision phase. */
-      provision: ansible?.result,
     };
   };
 }

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildStackName } from "../lib/naming";
 import { OperationClock } from "../lib/intervals";
-import { capText, type BuilderRef, type Say } from "../lib/protocol";
+import { capText, type BuilderRef, type ProvisionResult, type Say } from "../lib/protocol";
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
 import { OS_ENVIRONMENT, providerConfig, type ResolvedCloud } from "../lib/openstack/connection";
 import { runnerCloud } from "./context";
@@ -196,6 +196,16 @@ async function evenIfRemoved<T>(stack: Stack, fn: () => Promise<T>, attempts = 5
         .catch(() => stack.workspace.selectStack(stack.name));
     }
   }
+}
+
+/** What the Ansible step did: the AnsibleProvision component's `result` output in the state. */
+export async function provisionResult(stack: Stack): Promise<ProvisionResult | undefined> {
+  const state = await stack.exportStack();
+  const resources =
+    (state.deployment as { resources?: { type: string; outputs?: Record<string, unknown> }[] })
+      .resources ?? [];
+  const component = resources.find((r) => r.type === "slurm-image:builder:AnsibleProvision");
+  return component?.outputs?.result as ProvisionResult | undefined;
 }
 
 /** Removes the pending operations of an engine that was killed mid-update; returns how many. */

@@ -20,6 +20,7 @@ import {
   engineFailureSummary,
   engineOptions,
   openBuildStack,
+  provisionResult,
   recoverBuildStack,
 } from "../buildStack";
 import { buildFiles, type BuildFiles, type RunnerContext } from "../context";
@@ -121,8 +122,8 @@ export const BUILD_STEPS: BuildStep[] = [
     name: "provision",
     failure: "while provisioning the builder",
     run: async (b) => {
-      const up = await b.stack.up(stackUp(b, "provision"));
-      const provision = up.outputs.provision?.value as BuildRun["made"]["provision"];
+      await b.stack.up(stackUp(b, "provision"));
+      const provision = await provisionResult(b.stack);
       if (provision) b.cloud.add(provision.sshWait);
       return { provision };
     },
