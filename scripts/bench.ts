@@ -23,7 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { TIMING_NAMES } from "../lib/protocol";
-import { toolPath } from "../lib/tools";
+import { toolPath } from "../tools/paths";
 import { startLocalProject, type LocalProject } from "./localProject";
 import { parseBenchArgs, type BenchArgs } from "./bench/args";
 import { timedUp, type UpRun } from "./bench/ours";

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { repoRoot } from "../lib/tools";
+import { repoRoot } from "../tools/paths";
 import { formatSummary, type ImagesOutput } from "./summary";
 import { shellExports, startLocalProject } from "./localProject";
 

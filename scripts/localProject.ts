@@ -16,7 +16,7 @@ import {
   type LocalCloud,
   type LocalCloudOptions,
 } from "@slurm-image-builder/localcloud";
-import { repoRoot, toolsEnv, toolsRoot } from "../lib/tools";
+import { repoRoot, toolsEnv, toolsRoot } from "../tools/paths";
 
 export const NAMESPACE = "slurm-image-builder";
 

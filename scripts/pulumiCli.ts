@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { toolsEnv, toolsRoot } from "../lib/tools";
+import { toolsEnv, toolsRoot } from "../tools/paths";
 
 /**
  * The environment to run the `pulumi` CLI in: the project's built tools

@@ -1,7 +1,7 @@
 /**
  * `npm run tools`: makes the real Pulumi CLI, the Node.js language host, the
  * provider plugins (command, tls, openstack), ansible-core and the OpenStack
- * CLI available in a cache directory outside the clone (see lib/tools.ts for
+ * CLI available in a cache directory outside the clone (see tools/paths.ts for
  * where), building the Go programs from tools/go with `go build` and the
  * Python ones into a venv. Idempotent: what is there is not built again.
  * Beside that set, in a cache directory of their own, the consumer tools:
@@ -58,7 +58,7 @@ import {
   type PackerPlugin,
   type PackerToolVersions,
   type ToolVersions,
-} from "../lib/tools";
+} from "../tools/paths";
 
 type Execa = typeof import("execa").execa;
 

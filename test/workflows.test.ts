@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot, toolPath } from "../lib/tools";
+import { repoRoot, toolPath } from "../tools/paths";
 
 const WORKFLOWS = join(repoRoot, ".github", "workflows");
 

@@ -12,7 +12,7 @@ import { applianceImageDefaults } from "../../lib/imageProperties";
 import { loadCloudAuth } from "../../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../../lib/openstack/client";
 import { ImageService } from "../../lib/openstack/images";
-import { packerEnv, packerPluginPath, PACKER_PLUGINS, repoRoot, toolPath } from "../../lib/tools";
+import { packerEnv, packerPluginPath, PACKER_PLUGINS, repoRoot, toolPath } from "../../tools/paths";
 import type { LocalProject } from "../localProject";
 import {
   formatLogEntry,

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { repoRoot, toolsEnv, toolsRoot, toolVersions } from "../../lib/tools";
+import { repoRoot, toolsEnv, toolsRoot, toolVersions } from "../../tools/paths";
 import { requireTools } from "./helpers";
 
 const fixture = join(repoRoot, "test", "fixtures", "engine-program");

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { toolsEnv, toolsRoot, toolVersions } from "../../lib/tools";
+import { toolsEnv, toolsRoot, toolVersions } from "../../tools/paths";
 
 /** Fails (never skips) with a clear message when `npm run tools` has not been run. */
 export function requireTools(): void {

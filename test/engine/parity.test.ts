@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
-import { repoRoot, toolsEnv, toolsRoot } from "../../lib/tools";
+import { repoRoot, toolsEnv, toolsRoot } from "../../tools/paths";
 import { requireTools } from "./helpers";
 
 const fixture = join(repoRoot, "test", "fixtures", "engine-program", "parity");

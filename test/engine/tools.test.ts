@@ -5,7 +5,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot, toolPath, toolVersions } from "../../lib/tools";
+import { repoRoot, toolPath, toolVersions } from "../../tools/paths";
 import { engineEnv, requireTools } from "./helpers";
 
 interface Schema {

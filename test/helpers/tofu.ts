@@ -17,7 +17,7 @@
 import { existsSync } from "node:fs";
 import { cp, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { tofuCliConfigPath, tofuEnv, tofuProviderPath, toolPath } from "../../lib/tools";
+import { tofuCliConfigPath, tofuEnv, tofuProviderPath, toolPath } from "../../tools/paths";
 
 /** Why `tofu` and the OpenStack provider mirror from `npm run tools` cannot be used, or undefined. */
 export function missingTofu(): string | undefined {

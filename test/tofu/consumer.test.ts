@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../../lib/tools";
+import { repoRoot } from "../../tools/paths";
 import { LocalCloud, startLocalCloud } from "@slurm-image-builder/localcloud";
 import { Rest } from "@slurm-image-builder/localcloud/testing";
 import { TofuError, missingTofu, tofuPlan } from "../helpers/tofu";

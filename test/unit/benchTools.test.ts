@@ -11,9 +11,9 @@ import {
   repoRoot,
   toolPath,
   toolsKey,
-} from "../../lib/tools";
+} from "../../tools/paths";
 
-describe("bench: the Packer tools set (lib/tools.ts)", () => {
+describe("bench: the Packer tools set (tools/paths.ts)", () => {
   it("versions come from the go.mod files under tools/go", () => {
     assert.deepEqual(packerToolVersions(), {
       packer: "1.11.2",

@@ -6,7 +6,7 @@
  * `tofuEnv()`). Import this from tests, the Automation API runner or the demo:
  *
  * ```ts
- * import { toolsEnv, toolsRoot } from "../lib/tools";
+ * import { toolsEnv, toolsRoot } from "../tools/paths";
  * const pulumiCommand = await PulumiCommand.get({ root: toolsRoot() });
  * const ws = await LocalWorkspace.create({ workDir, pulumiCommand, envVars: toolsEnv() });
  * ```
