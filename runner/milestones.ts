@@ -4,6 +4,7 @@
  * Ansible step's own progress lines, instead of the engine's transcript.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { MARKERS } from "../lib/protocol";
 
 /** Milestone wording per resource type and operation. */
 const MILESTONES: Record<string, { create?: string; delete?: string }> = {
@@ -62,6 +63,8 @@ export function engineMilestone(
   const diag = event.diagnosticEvent;
   if (diag?.urn && ANSIBLE_COMMAND_URN.test(diag.urn) && diag.severity === "info") {
     const line = diag.message.trim().replace(TIME_PREFIX, "");
+    // Its result line is data for the runner, not news for the user.
+    if (line.startsWith(MARKERS.provisionResult)) return undefined;
     return line || undefined;
   }
   return undefined;

@@ -74,5 +74,10 @@ describe("build stack milestones", () => {
       "Ansible: 412 tasks done (9 min), now: TASK [x]",
     );
     assert.equal(engineMilestone(diag(ansible, "boom", "error"), clock), undefined);
+    assert.equal(
+      engineMilestone(diag(ansible, 'PROVISION_RESULT={"tasks":6}'), clock),
+      undefined,
+      "the result line is data, not progress",
+    );
   });
 });
