@@ -10,25 +10,14 @@ import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { waitFor } from "@slurm-image-builder/localcloud/testing";
-import { collector, startE2e, type E2e } from "./harness";
+import { collector, startE2e, type E2e, fatBuildConfig, NO_BUILDER } from "./harness";
 
-const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
+const NOTHING = NO_BUILDER;
 
 describe("end to end: failed builds and recovery", function () {
   this.timeout(30 * 60_000);
   let e2e: E2e;
-  const build = (
-    extra: Record<string, unknown> = {},
-    buildExtra: Record<string, unknown> = {},
-  ) => ({
-    flavor: "general.v1.small",
-    networks: ["localcloud-net"],
-    sshTimeoutMinutes: 3,
-    ...extra,
-    builds: {
-      fat: { sourceImageName: "debian-12-localcloud", inventoryGroups: "fatimage", ...buildExtra },
-    },
-  });
+  const build = fatBuildConfig;
   const imageIds = async () =>
     (await e2e.osc.json<{ ID: string }[]>(["image", "list"])).map((i) => i.ID).sort();
 

@@ -123,3 +123,22 @@ export function collector(): { lines: string[]; onOutput: (out: string) => void 
   const lines: string[] = [];
   return { lines, onOutput: (out) => lines.push(...out.split("\n")) };
 }
+
+/** Nothing of a builder in the staging project. */
+export const NO_BUILDER = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
+
+/** A stack config with one fat build from localcloud's base image. */
+export function fatBuildConfig(
+  extra: Record<string, unknown> = {},
+  buildExtra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    flavor: "general.v1.small",
+    networks: ["localcloud-net"],
+    sshTimeoutMinutes: 3,
+    ...extra,
+    builds: {
+      fat: { sourceImageName: "debian-12-localcloud", inventoryGroups: "fatimage", ...buildExtra },
+    },
+  };
+}

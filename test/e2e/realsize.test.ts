@@ -12,9 +12,9 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LINE_CAP } from "../../lib/protocol";
-import { collector, startE2e, type E2e } from "./harness";
+import { collector, startE2e, type E2e, fatBuildConfig, NO_BUILDER } from "./harness";
 
-const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
+const NOTHING = NO_BUILDER;
 const TASKS = 1500;
 /** What the released plugin's scanner reads at most; what ours fails on (tools/go/command). */
 const RELEASED_PLUGIN_HANGS = /released pulumi-command v1\.2\.1 would hang/;
@@ -56,18 +56,7 @@ function filesUnder(dir: string): string[] {
 describe("end to end: real-size builds, long lines, secrets", function () {
   this.timeout(40 * 60_000);
   let e2e: E2e;
-  const build = (
-    extra: Record<string, unknown> = {},
-    buildExtra: Record<string, unknown> = {},
-  ) => ({
-    flavor: "general.v1.small",
-    networks: ["localcloud-net"],
-    sshTimeoutMinutes: 3,
-    ...extra,
-    builds: {
-      fat: { sourceImageName: "debian-12-localcloud", inventoryGroups: "fatimage", ...buildExtra },
-    },
-  });
+  const build = fatBuildConfig;
   /** The per-image command of `key` in the stack's state. */
   const commandState = async (stack: Stack, key: string) => {
     const state = await stack.exportStack();
