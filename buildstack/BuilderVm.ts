@@ -28,20 +28,18 @@ export interface BuilderVmArgs {
   userData?: string;
   metadata: Record<string, string>;
   floatingIp?: { network: string } | { address: string };
-  /** False once the build is done: the server goes (stopped first), the volume stays. */
-  withServer: boolean;
 }
 
 /**
- * The builder: a volume made from the source image, and (while the build
- * runs) a server booted from it, reachable over SSH. The volume outlives the
- * server: it is what becomes the image.
+ * The builder: a volume made from the source image, and a server booted from
+ * it, reachable over SSH. The volume outlives the server (the runner deletes
+ * the server before the upload): it is what becomes the image.
  */
 export class BuilderVm extends pulumi.ComponentResource {
   readonly volumeId: pulumi.Output<string>;
-  readonly serverId?: pulumi.Output<string>;
+  readonly serverId: pulumi.Output<string>;
   /** Address Ansible connects to: the floating IP when there is one, else the fixed IP. */
-  readonly address?: pulumi.Output<string>;
+  readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: BuilderVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:builder:BuilderVm", name, {}, opts);
@@ -60,62 +58,60 @@ export class BuilderVm extends pulumi.ComponentResource {
     );
     this.volumeId = volume.id;
 
-    if (args.withServer) {
-      const server = new openstack.compute.Instance(
-        `${name}-server`,
-        {
-          name: args.hostName,
-          flavorName: args.flavor,
-          networks: instanceNetworks(args.networks),
-          securityGroups: args.securityGroups,
-          availabilityZone: args.availabilityZone,
-          keyPair: args.keypairName,
-          userData: args.userData,
-          metadata: args.metadata,
-          // Packer stops the builder before deleting it: a clean shutdown
-          // flushes the file system that becomes the image.
-          stopBeforeDestroy: true,
-          blockDevices: [
-            {
-              uuid: volume.id,
-              sourceType: "volume",
-              destinationType: "volume",
-              bootIndex: 0,
-              // The volume must survive the server: it becomes the image.
-              deleteOnTermination: false,
-            },
-          ],
-        },
+    const server = new openstack.compute.Instance(
+      `${name}-server`,
+      {
+        name: args.hostName,
+        flavorName: args.flavor,
+        networks: instanceNetworks(args.networks),
+        securityGroups: args.securityGroups,
+        availabilityZone: args.availabilityZone,
+        keyPair: args.keypairName,
+        userData: args.userData,
+        metadata: args.metadata,
+        // Packer stops the builder before deleting it: a clean shutdown
+        // flushes the file system that becomes the image.
+        stopBeforeDestroy: true,
+        blockDevices: [
+          {
+            uuid: volume.id,
+            sourceType: "volume",
+            destinationType: "volume",
+            bootIndex: 0,
+            // The volume must survive the server: it becomes the image.
+            deleteOnTermination: false,
+          },
+        ],
+      },
+      { parent: this },
+    );
+    this.serverId = server.id;
+    let address: pulumi.Output<string> = server.accessIpV4;
+
+    if (args.floatingIp) {
+      const fixedPort = openstack.networking.getPortOutput(
+        { deviceId: server.id, networkId: server.networks.apply((n) => n[0]?.uuid ?? "") },
         { parent: this },
       );
-      this.serverId = server.id;
-      let address: pulumi.Output<string> = server.accessIpV4;
-
-      if (args.floatingIp) {
-        const fixedPort = openstack.networking.getPortOutput(
-          { deviceId: server.id, networkId: server.networks.apply((n) => n[0]?.uuid ?? "") },
-          { parent: this },
-        );
-        const floating =
-          "network" in args.floatingIp
-            ? new openstack.networking.FloatingIp(
-                `${name}-fip`,
-                {
-                  pool: args.floatingIp.network,
-                  description: floatingIpDescription(args.hostName),
-                },
-                { parent: this },
-              ).address
-            : pulumi.output(args.floatingIp.address);
-        const association = new openstack.networking.FloatingIpAssociate(
-          `${name}-fip-association`,
-          { floatingIp: floating, portId: fixedPort.id },
-          { parent: this },
-        );
-        address = association.floatingIp;
-      }
-      this.address = address;
+      const floating =
+        "network" in args.floatingIp
+          ? new openstack.networking.FloatingIp(
+              `${name}-fip`,
+              {
+                pool: args.floatingIp.network,
+                description: floatingIpDescription(args.hostName),
+              },
+              { parent: this },
+            ).address
+          : pulumi.output(args.floatingIp.address);
+      const association = new openstack.networking.FloatingIpAssociate(
+        `${name}-fip-association`,
+        { floatingIp: floating, portId: fixedPort.id },
+        { parent: this },
+      );
+      address = association.floatingIp;
     }
+    this.address = address;
 
     this.registerOutputs({
       volumeId: this.volumeId,

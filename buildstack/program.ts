@@ -7,15 +7,6 @@ import { builderHostName } from "../lib/naming";
 import type { BuilderNames } from "../lib/openstack/builderLeftovers";
 import { builderRefOf, type BuilderRef, type BuildRequest } from "../lib/protocol";
 
-/**
- * The phases of a build stack, in order. Each is one `pulumi up` of the same
- * program: `provision` makes keypair, volume and server and runs Ansible;
- * `release` drops the server, which the provider stops and then deletes
- * (stopBeforeDestroy), keeping the volume for the upload. A `pulumi destroy`
- * of the build stack removes the rest.
- */
-export type BuildPhase = "provision" | "release";
-
 export interface BuilderProgramOptions {
   projectRoot: string;
   /** Where the full Ansible output goes. */
@@ -41,12 +32,12 @@ export function builderNames(ref: Pick<BuilderRef, "stack" | "key" | "volumeName
   };
 }
 
-/** The build stack's Pulumi program for one phase. */
-export function builderProgram(
-  request: BuildRequest,
-  phase: BuildPhase,
-  options: BuilderProgramOptions,
-) {
+/**
+ * The build stack's Pulumi program: keypair, volume, server and the Ansible
+ * run, in one `pulumi up`. The runner releases the server and uploads the
+ * volume after it; a `pulumi destroy` of the build stack removes the rest.
+ */
+export function builderProgram(request: BuildRequest, options: BuilderProgramOptions) {
   return async (): Promise<Record<string, unknown>> => {
     const { spec } = request;
     const names = builderNames(builderRefOf(request));
@@ -69,48 +60,46 @@ export function builderProgram(
       userData: builderUserData(spec.sshDebugPublicKey),
       metadata: BUILDER_METADATA,
       floatingIp: spec.floatingIp,
-      withServer: phase === "provision",
     });
-    if (phase === "provision" && vm.address) {
-      // Its result (ProvisionResult) is its component output, read from the
-      // state (runner/buildStack.ts provisionResult): not a stack output, which
-      // a failed Ansible run would keep from being recorded at all — and the
-      // stack outputs below are what `onError: keep` needs then.
-      new AnsibleProvision(
-        "ansible",
-        {
-          projectRoot: options.projectRoot,
-          privateKey: access.privateKey,
-          vaultPassword: options.vaultPassword ? pulumi.secret(options.vaultPassword) : undefined,
-          secretExtraVars:
-            options.secretExtraVars && Object.keys(options.secretExtraVars).length
-              ? pulumi.secret(JSON.stringify(options.secretExtraVars))
-              : undefined,
-          environment: options.ansibleEnvironment,
-          spec: vm.address.apply((address) => ({
-            buildKey: spec.key,
-            hostName,
-            address,
-            sshUser: spec.sshUsername,
-            bastion: spec.bastion,
-            sshTimeoutMinutes: spec.sshTimeoutMinutes,
-            inventoryGroups: spec.inventoryGroups,
-            repoRoot: request.appliance.repoRoot,
-            environmentRoot: request.appliance.environmentRoot,
-            extraVars: spec.ansible.extraVars,
-            extraVarsFile: spec.ansible.extraVarsFile,
-            vaultPasswordFile: spec.ansible.vaultPasswordFile,
-            verbosity: spec.ansible.verbosity,
-            logFile: options.logFile,
-            workDir: options.workDir,
-          })),
-        },
-        { dependsOn: [vm] },
-      );
-    }
+    // Its result (ProvisionResult) is its component output, read from the
+    // state (runner/buildStack.ts provisionResult): not a stack output, which
+    // a failed Ansible run would keep from being recorded at all — and the
+    // stack outputs below are what `onError: keep` needs then.
+    new AnsibleProvision(
+      "ansible",
+      {
+        projectRoot: options.projectRoot,
+        privateKey: access.privateKey,
+        vaultPassword: options.vaultPassword ? pulumi.secret(options.vaultPassword) : undefined,
+        secretExtraVars:
+          options.secretExtraVars && Object.keys(options.secretExtraVars).length
+            ? pulumi.secret(JSON.stringify(options.secretExtraVars))
+            : undefined,
+        environment: options.ansibleEnvironment,
+        spec: vm.address.apply((address) => ({
+          buildKey: spec.key,
+          hostName,
+          address,
+          sshUser: spec.sshUsername,
+          bastion: spec.bastion,
+          sshTimeoutMinutes: spec.sshTimeoutMinutes,
+          inventoryGroups: spec.inventoryGroups,
+          repoRoot: request.appliance.repoRoot,
+          environmentRoot: request.appliance.environmentRoot,
+          extraVars: spec.ansible.extraVars,
+          extraVarsFile: spec.ansible.extraVarsFile,
+          vaultPasswordFile: spec.ansible.vaultPasswordFile,
+          verbosity: spec.ansible.verbosity,
+          logFile: options.logFile,
+          workDir: options.workDir,
+        })),
+      },
+      { dependsOn: [vm] },
+    );
     return {
       hostName,
       volumeId: vm.volumeId,
+      serverId: vm.serverId,
       address: vm.address,
       privateKey: access.privateKey,
     };

@@ -12,6 +12,8 @@ import { OperationClock } from "../lib/intervals";
 import { capText, type BuilderRef, type ProvisionResult, type Say } from "../lib/protocol";
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
 import { OS_ENVIRONMENT, providerConfig, type ResolvedCloud } from "../lib/openstack/connection";
+import type { VolumeService } from "../lib/openstack/images";
+import type { ServerService } from "../lib/openstack/servers";
 import { runnerCloud } from "./context";
 import { lockDirectory, takeOverLocks } from "./locks";
 import { engineMilestone, MilestoneClock } from "./milestones";
@@ -119,13 +121,62 @@ export function engineFailureSummary(err: unknown, maxLines = 40): string {
   return capText(block.slice(0, maxLines).join("\n"));
 }
 
-async function resourceCount(stack: Stack): Promise<number> {
-  const state = await stack.exportStack();
-  const resources = (state.deployment as { resources?: { type: string }[] }).resources ?? [];
+interface StateResource {
+  type: string;
+  id?: string;
+  outputs?: Record<string, unknown>;
+}
+
+function stateResources(state: { deployment: unknown }): StateResource[] {
+  return (state.deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
+/** Resources a build stack holds, not counting the stack and its providers. */
+export function heldResources(resources: StateResource[]): StateResource[] {
   return resources.filter(
     (r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"),
-  ).length;
+  );
 }
+
+/**
+ * The builder's servers and volumes in a build stack's state: what the
+ * runner deletes itself, polling every second, before the engine's destroy,
+ * whose provider would pause 10 s before each first look (servers twice,
+ * with stopBeforeDestroy). The engine then finds them gone and drops them.
+ */
+export function removableAhead(resources: StateResource[]): {
+  servers: string[];
+  volumes: string[];
+} {
+  const ids = (type: string) =>
+    resources.filter((r) => r.type === type && r.id).map((r) => r.id as string);
+  return { servers: ids(SERVER_TYPE), volumes: ids(VOLUME_TYPE) };
+}
+
+const SERVER_TYPE = "openstack:compute/instance:Instance";
+const VOLUME_TYPE = "openstack:blockstorage/volume:Volume";
+
+/** The REST services that delete a builder's server and volume ahead of the engine. */
+export interface AheadOfEngine {
+  servers: ServerService;
+  volumes: VolumeService;
+}
+
+/** Deletes servers (all at once), then their volumes, each waiting until it is gone. */
+async function removeAheadOfEngine(
+  found: { servers: string[]; volumes: string[] },
+  cloud: AheadOfEngine,
+  watch: EngineWatch,
+): Promise<void> {
+  const start = Date.now();
+  await Promise.all(found.servers.map((id) => cloud.servers.delete(id, DELETE_TIMEOUT_MS)));
+  await Promise.all(
+    found.volumes.map((id) => cloud.volumes.deleteWhenDetached(id, DELETE_TIMEOUT_MS)),
+  );
+  watch.cloud?.add({ start, end: Date.now() });
+}
+
+const DELETE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Removes what the build stack holds (a finished build's volume and keypair,
@@ -134,12 +185,14 @@ async function resourceCount(stack: Stack): Promise<number> {
  */
 export async function destroyBuildStack(
   stack: Stack,
-  watch: EngineWatch & { debugDir: string },
+  watch: EngineWatch & { debugDir: string; ahead?: AheadOfEngine },
   why: string,
   removeStack = true,
 ): Promise<void> {
-  if ((await resourceCount(stack)) > 0) {
+  const held = heldResources(stateResources(await stack.exportStack()));
+  if (held.length > 0) {
     watch.say(`${why}: destroying build stack ${stack.name}`);
+    if (watch.ahead) await removeAheadOfEngine(removableAhead(held), watch.ahead, watch);
     await stack.destroy(engineOptions(watch));
   }
   if (!removeStack) return;
@@ -157,7 +210,7 @@ export async function destroyBuildStack(
  */
 export async function recoverBuildStack(
   stack: Stack,
-  watch: EngineWatch & { debugDir: string },
+  watch: EngineWatch & { debugDir: string; ahead?: AheadOfEngine },
   leftovers: { names: BuilderNames; cloud: BuilderLeftovers },
   removeStack: boolean,
 ): Promise<void> {
@@ -200,11 +253,9 @@ async function evenIfRemoved<T>(stack: Stack, fn: () => Promise<T>, attempts = 5
 
 /** What the Ansible step did: the AnsibleProvision component's `result` output in the state. */
 export async function provisionResult(stack: Stack): Promise<ProvisionResult | undefined> {
-  const state = await stack.exportStack();
-  const resources =
-    (state.deployment as { resources?: { type: string; outputs?: Record<string, unknown> }[] })
-      .resources ?? [];
-  const component = resources.find((r) => r.type === "slurm-image:builder:AnsibleProvision");
+  const component = stateResources(await stack.exportStack()).find(
+    (r) => r.type === "slurm-image:builder:AnsibleProvision",
+  );
   return component?.outputs?.result as ProvisionResult | undefined;
 }
 

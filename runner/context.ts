@@ -15,6 +15,7 @@ import {
 } from "../lib/openstack/connection";
 import { BuilderLeftovers } from "../lib/openstack/builderLeftovers";
 import { ImageService, VolumeService } from "../lib/openstack/images";
+import { ServerService } from "../lib/openstack/servers";
 import { decodeBuildSecrets, ENV, sayTo, type BuildSecrets, type Say } from "../lib/protocol";
 
 export interface RunnerContext {
@@ -22,6 +23,7 @@ export interface RunnerContext {
   cloud: ResolvedCloud;
   images: ImageService;
   volumes: VolumeService;
+  servers: ServerService;
   /** Finds what an interrupted build left in the cloud that no state knows. */
   leftovers: BuilderLeftovers;
   projectRoot: string;
@@ -73,6 +75,7 @@ export function runnerContext(
     cloud,
     images: new ImageService(client),
     volumes: new VolumeService(client),
+    servers: new ServerService(client),
     leftovers: new BuilderLeftovers(client),
     projectRoot,
     stateDir: env[ENV.stateDir] ?? path.join(projectRoot, ".build-state"),

@@ -58,7 +58,7 @@ export async function clearBuilder(ref: BuilderRef, ctx: RunnerContext): Promise
     buildFiles(ctx, ref.stack, ref.key, buildStackName(ref.stack, ref.key), new Date());
   await recoverBuildStack(
     stack,
-    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
+    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir, ahead: ctx },
     { names: builderNames(ref), cloud: ctx.leftovers },
     true,
   );

@@ -1,5 +1,6 @@
-import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
+import { ignoreNotFound, OpenStackClient } from "./client";
 import { VolumeService } from "./images";
+import { ServerService } from "./servers";
 
 /** How a builder's cloud resources are named (buildstack/): what a sweep looks for. */
 export interface BuilderNames {
@@ -25,9 +26,11 @@ interface Found {
  */
 export class BuilderLeftovers {
   private readonly volumes: VolumeService;
+  private readonly servers: ServerService;
 
   constructor(private readonly client: OpenStackClient) {
     this.volumes = new VolumeService(client);
+    this.servers = new ServerService(client);
   }
 
   async find(names: BuilderNames): Promise<Found[]> {
@@ -64,7 +67,7 @@ export class BuilderLeftovers {
     for (const kind of order) {
       for (const item of found.filter((f) => f.kind === kind)) {
         say(`removing the builder's ${kind} ${item.name} (${item.id}), which no state knew of`);
-        if (kind === "server") await this.deleteServer(item.id);
+        if (kind === "server") await this.servers.delete(item.id, 10 * 60_000);
         if (kind === "floating IP")
           await ignoreNotFound(() =>
             this.client.request("network", "DELETE", `/v2.0/floatingips/${item.id}`),
@@ -75,22 +78,6 @@ export class BuilderLeftovers {
             this.client.request("compute", "DELETE", `/os-keypairs/${encodeURIComponent(item.id)}`),
           );
       }
-    }
-  }
-
-  private async deleteServer(id: string, timeoutMs = 10 * 60_000): Promise<void> {
-    await ignoreNotFound(() => this.client.request("compute", "DELETE", `/servers/${id}`));
-    const started = Date.now();
-    for (;;) {
-      try {
-        await this.client.request("compute", "GET", `/servers/${id}`);
-      } catch (err) {
-        if (err instanceof OpenStackError && err.status === 404) return;
-        throw err;
-      }
-      if (Date.now() - started > timeoutMs)
-        throw new Error(`server ${id} still exists ${timeoutMs / 1000} s after its deletion`);
-      await new Promise((r) => setTimeout(r, 1000));
     }
   }
 }

@@ -3,6 +3,12 @@
  * already made, or build it in the build stack step by step:
  *
  *   sourceCheck → provision → release → upload → properties → teardown → retention
+ *
+ * The build stack runs the engine twice: one `up` (keypair, volume, server,
+ * Ansible) and one `destroy`. In between, the runner stops and deletes the
+ * server itself and uploads the volume; before the destroy it deletes the
+ * volume itself. The engine tracks every resource throughout; its provider
+ * then finds them gone and does not wait (see removableAhead).
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -14,7 +20,7 @@ import { buildStackName, imageName } from "../../lib/naming";
 import type { GlanceImage } from "../../lib/openstack/images";
 import { fingerprintFilter, PROVENANCE, readProvenance } from "../../lib/provenance";
 import { builderRefOf, type BuildRequest, type BuildResult } from "../../lib/protocol";
-import { builderNames, builderProgram, type BuildPhase } from "../../buildstack/program";
+import { builderNames, builderProgram } from "../../buildstack/program";
 import {
   destroyBuildStack,
   engineFailureSummary,
@@ -65,7 +71,7 @@ export async function runBuild(request: BuildRequest, ctx: RunnerContext): Promi
   removeSecretsOfKilledRun(files, ctx);
   await recoverBuildStack(
     stack,
-    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir },
+    { transcriptFile: files.engineLog, say: ctx.say, debugDir: files.debugDir, ahead: ctx },
     { names: builderNames(builderRefOf(request)), cloud: ctx.leftovers },
     !!already,
   ).catch((err: unknown) => {
@@ -122,10 +128,14 @@ export const BUILD_STEPS: BuildStep[] = [
     name: "provision",
     failure: "while provisioning the builder",
     run: async (b) => {
-      await b.stack.up(stackUp(b, "provision"));
+      const up = await b.stack.up(stackUp(b));
       const provision = await provisionResult(b.stack);
       if (provision) b.cloud.add(provision.sshWait);
-      return { provision };
+      return {
+        provision,
+        volumeId: String(up.outputs.volumeId?.value ?? ""),
+        serverId: String(up.outputs.serverId?.value ?? ""),
+      };
     },
     summarise: (b, err) => provisionFailure(b.files, err),
     cleanup: async (b, failed) => {
@@ -139,14 +149,24 @@ export const BUILD_STEPS: BuildStep[] = [
     },
   },
   {
-    // The server is stopped, then deleted (stopBeforeDestroy); the volume stays.
+    // Stopped first, as Packer does (a clean shutdown flushes the file system
+    // that becomes the image), then deleted; the volume stays for the upload.
+    // The server stays in the build stack's state until the destroy, which
+    // then finds it gone.
     name: "release",
     failure: "after Ansible",
-    summarise: async (_b, err) => engineFailureSummary(err),
-    run: async (b) => {
-      const released = await b.stack.up(stackUp(b, "release"));
-      return { volumeId: String(released.outputs.volumeId?.value ?? "") };
-    },
+    run: (b) =>
+      onCloud(b, async () => {
+        const serverId = need(b.made.serverId || undefined, "the builder server", "release");
+        const started = Date.now();
+        await b.ctx.servers.stop(serverId, RELEASE_TIMEOUT_MS, b.ctx.signal);
+        const stopped = Date.now();
+        await b.ctx.servers.delete(serverId, RELEASE_TIMEOUT_MS, b.ctx.signal);
+        b.ctx.say(
+          `builder server stopped (${seconds(started, stopped)} s) and deleted (${seconds(stopped, Date.now())} s)`,
+        );
+        return {};
+      }),
   },
   {
     name: "upload",
@@ -154,7 +174,7 @@ export const BUILD_STEPS: BuildStep[] = [
     run: (b) =>
       onCloud(b, async () => {
         const { spec } = b.request;
-        const volumeId = need(b.made.volumeId, "the builder volume", "upload");
+        const volumeId = need(b.made.volumeId || undefined, "the builder volume", "upload");
         const started = Date.now();
         await b.ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000, b.ctx.signal);
         b.ctx.say(`uploading volume ${volumeId} to image ${b.name} (${spec.image.diskFormat})`);
@@ -305,7 +325,15 @@ function watch(b: BuildRun) {
     cloud: b.cloud,
     debugDir: b.files.debugDir,
     signal: b.ctx.signal,
+    ahead: b.ctx,
   };
+}
+
+/** How long stopping or deleting the builder server may take. */
+const RELEASE_TIMEOUT_MS = 10 * 60_000;
+
+function seconds(from: number, to: number): number {
+  return Math.round((to - from) / 1000);
 }
 
 /** Clean-ups run after an interruption too, but not for ever. */
@@ -323,10 +351,10 @@ function removeSecretsOfKilledRun(files: BuildFiles, ctx: RunnerContext): void {
   fs.rmSync(files.workDir, { recursive: true, force: true });
 }
 
-function stackUp(b: BuildRun, phase: BuildPhase) {
+function stackUp(b: BuildRun) {
   return {
     ...engineOptions(watch(b)),
-    program: builderProgram(b.request, phase, {
+    program: builderProgram(b.request, {
       projectRoot: b.ctx.projectRoot,
       logFile: b.files.ansibleLog,
       workDir: b.files.workDir,

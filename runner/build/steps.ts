@@ -30,6 +30,7 @@ export interface BuildRun {
 export interface Made {
   provision?: ProvisionResult;
   volumeId?: string;
+  serverId?: string;
   imageId?: string;
   history?: BuiltImage[];
 }

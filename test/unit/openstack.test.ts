@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { loadCloudAuth } from "../../lib/openstack/cloudConfig";
 import { OpenStackClient, OpenStackError } from "../../lib/openstack/client";
 import { ImageService, VolumeService } from "../../lib/openstack/images";
+import { ServerService } from "../../lib/openstack/servers";
 
 interface Call {
   method: string;
@@ -38,6 +39,12 @@ function fakeFetch(routes: (call: Call) => { status: number; body?: unknown } | 
                 ],
               },
               {
+                type: "compute",
+                endpoints: [
+                  { interface: "public", region: "RegionOne", url: "http://127.0.0.1:8774/v2.1" },
+                ],
+              },
+              {
                 type: "volumev3",
                 endpoints: [
                   { interface: "public", region: "RegionOne", url: "http://127.0.0.1:8776/v3/p1" },
@@ -54,7 +61,7 @@ function fakeFetch(routes: (call: Call) => { status: number; body?: unknown } | 
       status: 404,
       body: { itemNotFound: { code: 404, message: "not here" } },
     };
-    return new Response(answer.body === undefined ? "" : JSON.stringify(answer.body), {
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
       status: answer.status,
     });
   }) as typeof fetch;
@@ -185,6 +192,71 @@ describe("OpenStack client", () => {
       images.waitActive("i1", 1000, () => undefined, 10),
       /went to status "killed"/,
     );
+  });
+});
+
+describe("the builder server, stopped and deleted ahead of the engine", () => {
+  const SERVER = "http://127.0.0.1:8774/v2.1/servers/s1";
+
+  /** A Nova server that goes through `states` one poll at a time, then stays in the last. */
+  function nova(states: (string | undefined)[], onStop?: { status: number; body?: unknown }) {
+    let poll = 0;
+    return fakeFetch((c) => {
+      if (c.url === `${SERVER}/action` && c.method === "POST") return onStop ?? { status: 202 };
+      if (c.url === SERVER && c.method === "DELETE") return { status: 204 };
+      if (c.url === SERVER && c.method === "GET") {
+        const status = states[Math.min(poll++, states.length - 1)];
+        return status ? { status: 200, body: { server: { id: "s1", status } } } : undefined;
+      }
+      return undefined;
+    });
+  }
+  const servers = (impl: typeof fetch) => new ServerService(new OpenStackClient(auth, impl), 1);
+  const requests = (calls: Call[]) =>
+    calls.filter((c) => !c.url.endsWith("/auth/tokens")).map((c) => `${c.method} ${c.url}`);
+
+  it("stops with os-stop and waits for SHUTOFF, polling", async () => {
+    const { impl, calls } = nova(["ACTIVE", "ACTIVE", "ACTIVE", "SHUTOFF"]);
+    await servers(impl).stop("s1", 5000);
+    assert.deepEqual(calls.find((c) => c.url.endsWith("/action"))?.body, { "os-stop": null });
+    assert.deepEqual(requests(calls), [
+      `GET ${SERVER}`,
+      `POST ${SERVER}/action`,
+      `GET ${SERVER}`,
+      `GET ${SERVER}`,
+      `GET ${SERVER}`,
+    ]);
+  });
+
+  it("leaves a stopped server as it is, and accepts a 409 from one that is stopping", async () => {
+    const stopped = nova(["SHUTOFF"]);
+    await servers(stopped.impl).stop("s1", 5000);
+    assert.deepEqual(requests(stopped.calls), [`GET ${SERVER}`], "stopped a stopped server");
+    const stopping = nova(["ACTIVE", "ACTIVE", "SHUTOFF"], {
+      status: 409,
+      body: { conflictingRequest: { code: 409, message: "task_state powering-off" } },
+    });
+    await servers(stopping.impl).stop("s1", 5000);
+  });
+
+  it("fails when the server goes to ERROR or does not stop in time", async () => {
+    await assert.rejects(servers(nova(["ACTIVE", "ERROR"]).impl).stop("s1", 5000), /ERROR/);
+    await assert.rejects(
+      servers(nova(["ACTIVE"]).impl).stop("s1", 20),
+      /server s1 is still ACTIVE after 0 s/,
+    );
+  });
+
+  it("deletes and waits until Nova no longer has the server; a server already gone is fine", async () => {
+    const { impl, calls } = nova(["SHUTOFF", "SHUTOFF", undefined]);
+    await servers(impl).delete("s1", 5000);
+    assert.deepEqual(requests(calls), [
+      `DELETE ${SERVER}`,
+      `GET ${SERVER}`,
+      `GET ${SERVER}`,
+      `GET ${SERVER}`,
+    ]);
+    await servers(nova([undefined]).impl).delete("s1", 5000);
   });
 });
 

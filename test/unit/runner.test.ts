@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { engineFailureSummary } from "../../runner/buildStack";
+import { engineFailureSummary, heldResources, removableAhead } from "../../runner/buildStack";
 import { formatResult, parseResult, type BuildResult } from "../../lib/protocol";
 
 describe("build runner results", () => {
@@ -49,5 +49,31 @@ describe("engine failure summary", () => {
       ].join("\n"),
     );
     assert.equal(engineFailureSummary("plain\nfailure"), "plain\nfailure");
+  });
+});
+
+describe("what the runner deletes ahead of the engine's destroy", () => {
+  const state = [
+    { type: "pulumi:pulumi:Stack", id: "" },
+    { type: "pulumi:providers:openstack", id: "prov" },
+    { type: "tls:index/privateKey:PrivateKey", id: "k" },
+    { type: "openstack:compute/keypair:Keypair", id: "kp" },
+    { type: "openstack:blockstorage/volume:Volume", id: "vol-1" },
+    { type: "openstack:compute/instance:Instance", id: "srv-1" },
+    { type: "command:local:Command", id: "ansible" },
+    { type: "openstack:compute/instance:Instance" },
+  ];
+
+  it("counts what the stack holds, not the stack and its providers", () => {
+    assert.deepEqual(
+      heldResources(state).map((r) => r.id),
+      ["k", "kp", "vol-1", "srv-1", "ansible", undefined],
+    );
+    assert.equal(heldResources(state.slice(0, 2)).length, 0);
+  });
+
+  it("takes the builder's servers and volumes with ids; leaves the rest to the engine", () => {
+    assert.deepEqual(removableAhead(state), { servers: ["srv-1"], volumes: ["vol-1"] });
+    assert.deepEqual(removableAhead([]), { servers: [], volumes: [] });
   });
 });
