@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Networks may be given by id (as Packer required) or by name. */
-export function instanceNetworks(networks: string[]): { uuid?: string; name?: string }[] {
-  return networks.map((n) => (UUID.test(n) ? { uuid: n } : { name: n }));
+/** Networks and security groups may be given by id (as Packer required) or by name. */
+export function byIdOrName(value: string): { id: string } | { name: string } {
+  return UUID.test(value) ? { id: value } : { name: value };
 }
 
 /** How a builder's floating IP is marked, so leftovers can be found by it. */
@@ -36,9 +36,10 @@ export interface BuilderVmArgs {
  * the server before the upload): it is what becomes the image.
  */
 export class BuilderVm extends pulumi.ComponentResource {
+  readonly volume: openstack.blockstorage.Volume;
   readonly volumeId: pulumi.Output<string>;
   readonly serverId: pulumi.Output<string>;
-  /** Address Ansible connects to: the floating IP when there is one, else the fixed IP. */
+  /** Address Ansible connects to: the floating IP when there is one, else the first port's fixed IP. */
   readonly address: pulumi.Output<string>;
 
   constructor(name: string, args: BuilderVmArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,15 +57,52 @@ export class BuilderVm extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.volume = volume;
     this.volumeId = volume.id;
+
+    // The builder's ports are made ahead of the server, so their addresses are
+    // known at once: the Ansible step starts waiting for SSH while the
+    // provider still waits to see the server ACTIVE (its first look comes
+    // 10 s after the create), and Ansible starts as soon as the server boots.
+    // Security group names are looked up in the build's project, as Nova
+    // does: an admin sees every project's "default".
+    const projectId = args.securityGroups.some((g) => "name" in byIdOrName(g))
+      ? openstack.identity.getAuthScopeOutput({ name: "builder" }, { parent: this }).projectId
+      : undefined;
+    const securityGroupIds = args.securityGroups.length
+      ? args.securityGroups.map((group) => {
+          const ref = byIdOrName(group);
+          return "id" in ref
+            ? ref.id
+            : openstack.networking.getSecGroupOutput(
+                { name: ref.name, tenantId: projectId },
+                { parent: this },
+              ).id;
+        })
+      : undefined;
+    const ports = args.networks.map(
+      (network, i) =>
+        new openstack.networking.Port(
+          `${name}-port-${i}`,
+          {
+            name: args.hostName,
+            networkId: networkId(network, this),
+            // Unset: Neutron applies the project's default group, as Nova would.
+            securityGroupIds,
+            adminStateUp: true,
+            description: `Builder port of ${args.hostName}`,
+          },
+          { parent: this },
+        ),
+    );
 
     const server = new openstack.compute.Instance(
       `${name}-server`,
       {
         name: args.hostName,
         flavorName: args.flavor,
-        networks: instanceNetworks(args.networks),
-        securityGroups: args.securityGroups,
+        // The ports carry the networks and security groups.
+        networks: ports.map((port) => ({ port: port.id })),
         availabilityZone: args.availabilityZone,
         keyPair: args.keypairName,
         userData: args.userData,
@@ -86,13 +124,13 @@ export class BuilderVm extends pulumi.ComponentResource {
       { parent: this },
     );
     this.serverId = server.id;
-    let address: pulumi.Output<string> = server.accessIpV4;
+    let address: pulumi.Output<string> = ports[0].allFixedIps.apply((ips) => {
+      const ipv4 = ips.find((ip) => !ip.includes(":")) ?? ips[0];
+      if (!ipv4) throw new Error(`the builder port on ${args.networks[0]} has no fixed IP`);
+      return ipv4;
+    });
 
     if (args.floatingIp) {
-      const fixedPort = openstack.networking.getPortOutput(
-        { deviceId: server.id, networkId: server.networks.apply((n) => n[0]?.uuid ?? "") },
-        { parent: this },
-      );
       const floating =
         "network" in args.floatingIp
           ? new openstack.networking.FloatingIp(
@@ -106,7 +144,7 @@ export class BuilderVm extends pulumi.ComponentResource {
           : pulumi.output(args.floatingIp.address);
       const association = new openstack.networking.FloatingIpAssociate(
         `${name}-fip-association`,
-        { floatingIp: floating, portId: fixedPort.id },
+        { floatingIp: floating, portId: ports[0].id },
         { parent: this },
       );
       address = association.floatingIp;
@@ -119,4 +157,12 @@ export class BuilderVm extends pulumi.ComponentResource {
       address: this.address,
     });
   }
+}
+
+/** A network given by id, or by name: any network the project can see, as Nova allows. */
+function networkId(value: string, parent: pulumi.Resource): pulumi.Input<string> {
+  const ref = byIdOrName(value);
+  return "id" in ref
+    ? ref.id
+    : openstack.networking.getNetworkOutput({ name: ref.name }, { parent }).id;
 }

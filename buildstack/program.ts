@@ -13,6 +13,8 @@ export interface BuilderProgramOptions {
   logFile: string;
   /** The Ansible step's private working directory (removed after the run). */
   workDir: string;
+  /** See ProvisionSpec.builderFailedFile. */
+  builderFailedFile?: string;
   /** Secret: the Ansible vault password, when configured. */
   vaultPassword?: string;
   /** Secret: extraVars entries that are secret in the stack config. */
@@ -92,9 +94,13 @@ export function builderProgram(request: BuildRequest, options: BuilderProgramOpt
           verbosity: spec.ansible.verbosity,
           logFile: options.logFile,
           workDir: options.workDir,
+          builderFailedFile: options.builderFailedFile,
         })),
       },
-      { dependsOn: [vm] },
+      // Not on the server: its SSH wait starts as soon as the volume is made
+      // and the server is requested, while the provider still waits to see
+      // it ACTIVE (see BuilderVm).
+      { dependsOn: [access, vm.volume] },
     );
     return {
       hostName,

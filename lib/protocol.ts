@@ -230,6 +230,12 @@ export interface ProvisionSpec {
    * vars: a known place, so the next run removes what a killed one left.
    */
   workDir: string;
+  /**
+   * Appears when a builder resource (volume, port, server) failed in the same
+   * engine run: the SSH wait, which starts before the server is ACTIVE,
+   * stops then instead of waiting out its timeout. Holds the reason.
+   */
+  builderFailedFile?: string;
 }
 
 // ----------------------------------------------------------------- results

@@ -79,6 +79,8 @@ export interface EngineWatch {
   cloud?: OperationClock;
   /** Aborting it cancels the engine run as Ctrl-C does (SIGINT to the CLI). */
   signal?: AbortSignal;
+  /** Told when an operation on a resource fails (its type and URN). */
+  onResourceFailed?: (type: string, urn: string) => void;
 }
 
 /** Options for `stack.up`/`stack.destroy`: transcript to the file, milestones to `say`. */
@@ -91,6 +93,8 @@ export function engineOptions(watch: EngineWatch) {
     onOutput: (out: string) => fs.appendFileSync(watch.transcriptFile, out),
     onEvent: (event: EngineEvent) => {
       if (watch.cloud) timeCloudOperations(event, watch.cloud);
+      const failed = event.resOpFailedEvent?.metadata;
+      if (failed) watch.onResourceFailed?.(failed.type, failed.urn);
       const line = engineMilestone(event, milestones);
       if (line) watch.say(line);
     },

@@ -36,7 +36,11 @@ async function loadExeca(): Promise<typeof import("execa")> {
   return import("execa");
 }
 
-async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Promise<Window> {
+async function waitForSsh(
+  conn: BuilderConnection,
+  timeoutMinutes: number,
+  builderFailedFile?: string,
+): Promise<Window> {
   const started = Date.now();
   const deadline = started + timeoutMinutes * 60_000;
   let attempts = 0;
@@ -44,6 +48,8 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
   let lastReport = started;
   say(`waiting for SSH on ${conn.user}@${conn.address} (timeout ${timeoutMinutes} min)`);
   for (;;) {
+    const failed = builderFailedFile && readIfThere(builderFailedFile);
+    if (failed) throw new Error(`stopped waiting for SSH: ${failed}`);
     attempts++;
     const [file, ...args] = sshArgv(conn, "true");
     const { execa } = await loadExeca();
@@ -63,7 +69,15 @@ async function waitForSsh(conn: BuilderConnection, timeoutMinutes: number): Prom
       lastReport = Date.now();
       say(`still waiting for SSH (${Math.round((Date.now() - started) / 1000)} s): ${lastError}`);
     }
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function readIfThere(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8").trim() || "the builder failed";
+  } catch {
+    return undefined;
   }
 }
 
@@ -205,7 +219,7 @@ async function main(): Promise<void> {
       privateKeyFile: keyFile,
       bastion: spec.bastion,
     };
-    const sshWait = await waitForSsh(conn, spec.sshTimeoutMinutes);
+    const sshWait = await waitForSsh(conn, spec.sshTimeoutMinutes, spec.builderFailedFile);
     const ansible = await runPlaybook(spec, work, conn);
     process.stdout.write(
       `${formatProvisionResult({ sshWait, ansible: ansible.window, tasks: ansible.tasks })}\n`,

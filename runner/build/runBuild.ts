@@ -13,6 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { ansibleFailure } from "../../lib/ansible/output";
 import { finalImageProperties } from "../../lib/imageProperties";
 import { OperationClock } from "../../lib/intervals";
@@ -128,7 +129,9 @@ export const BUILD_STEPS: BuildStep[] = [
     name: "provision",
     failure: "while provisioning the builder",
     run: async (b) => {
-      const up = await b.stack.up(stackUp(b));
+      const up = await b.stack
+        .up(stackUp(b))
+        .finally(() => fs.rmSync(failedMarker(b.files), { force: true }));
       const provision = await provisionResult(b.stack);
       if (provision) b.cloud.add(provision.sshWait);
       return {
@@ -352,17 +355,35 @@ function removeSecretsOfKilledRun(files: BuildFiles, ctx: RunnerContext): void {
 }
 
 function stackUp(b: BuildRun) {
+  const builderFailedFile = failedMarker(b.files);
+  fs.rmSync(builderFailedFile, { force: true });
   return {
-    ...engineOptions(watch(b)),
+    ...engineOptions({
+      ...watch(b),
+      onResourceFailed: (type) => {
+        if (!type.startsWith("openstack:")) return;
+        fs.mkdirSync(path.dirname(builderFailedFile), { recursive: true });
+        fs.writeFileSync(
+          builderFailedFile,
+          `creating the builder's ${type.split(":").pop()} failed (see ${b.files.engineLog})\n`,
+        );
+      },
+    }),
     program: builderProgram(b.request, {
       projectRoot: b.ctx.projectRoot,
       logFile: b.files.ansibleLog,
       workDir: b.files.workDir,
+      builderFailedFile,
       vaultPassword: b.ctx.secrets.vaultPassword,
       secretExtraVars: b.ctx.secrets.secretExtraVars,
       ansibleEnvironment: process.env.PATH ? { PATH: process.env.PATH } : undefined,
     }),
   };
+}
+
+/** Where the provision step learns that a builder resource failed (ProvisionSpec.builderFailedFile). */
+function failedMarker(files: BuildFiles): string {
+  return `${files.workDir}.failed`;
 }
 
 /** Runs `fn`, counting its time as time waiting on the cloud. */

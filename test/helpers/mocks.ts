@@ -53,6 +53,8 @@ export function installMocks(
         }
         if (args.type === "openstack:compute/instance:Instance")
           state.accessIpV4 = `10.0.0.${++counter}`;
+        if (args.type === "openstack:networking/port:Port")
+          state.allFixedIps = [`10.0.0.${++counter}`];
         if (args.type === "openstack:networking/floatingIp:FloatingIp")
           state.address = "192.0.2.50";
         if (args.type === "tls:index/privateKey:PrivateKey") {
@@ -67,8 +69,12 @@ export function installMocks(
       call(args) {
         if (args.token === "openstack:images/getImage:getImage")
           return { id: `cloud-${args.inputs.name}`, name: args.inputs.name };
-        if (args.token === "openstack:networking/getPort:getPort")
-          return { id: "port-1", portId: "port-1" };
+        if (args.token === "openstack:networking/getNetwork:getNetwork")
+          return { id: `net-id-${args.inputs.name}`, name: args.inputs.name };
+        if (args.token === "openstack:networking/getSecGroup:getSecGroup")
+          return { id: `sg-id-${args.inputs.name}`, name: args.inputs.name };
+        if (args.token === "openstack:identity/getAuthScope:getAuthScope")
+          return { id: "scope", projectId: "project-1" };
         throw new Error(`unexpected invoke ${args.token}`);
       },
     },

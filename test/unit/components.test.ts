@@ -275,7 +275,13 @@ describe("components (Pulumi mocks)", () => {
       for (const word of ROLE_WORDS) assert.ok(!name.includes(word), `${name} has ${word}`);
       assert.deepEqual(server.inputs.metadata, { ansible_init_disable: "true" });
       assert.equal(server.inputs.flavorName, "general.v1.small");
-      assert.deepEqual(server.inputs.networks, [{ name: "net" }]);
+      // The network (by name) is a port made ahead of the server, whose
+      // address the SSH wait uses before the server is ACTIVE.
+      const [port] = byType("openstack:networking/port:Port");
+      assert.equal(port.inputs.networkId, "net-id-net");
+      assert.equal(port.inputs.name, name);
+      assert.deepEqual(server.inputs.networks, [{ port: "builder-port-0-id" }]);
+      assert.equal(server.inputs.securityGroups, undefined);
       assert.match(
         String(server.inputs.userData),
         /^#cloud-config\nssh_authorized_keys:\n {2}- "ssh-ed25519 AAAAdebug me"/,
@@ -309,7 +315,8 @@ describe("components (Pulumi mocks)", () => {
       );
       const env = (ansible.inputs.environment as { value: Record<string, string> }).value;
       const spec = JSON.parse(env.PROVISION_SPEC);
-      assert.equal(spec.address, "10.0.0.1");
+      assert.match(spec.address, /^10\.0\.0\.\d+$/);
+      assert.equal(spec.builderFailedFile, undefined);
       assert.deepEqual(spec.inventoryGroups, ["fatimage"]);
       assert.equal(spec.sshUser, "rocky");
       assert.equal(env.BUILDER_SSH_PRIVATE_KEY, "mock-openssh-private-key\n");
@@ -338,13 +345,21 @@ describe("components (Pulumi mocks)", () => {
       assert.match(await valueOf(outputs.serverId as pulumi.Output<string>), /\S/);
     });
 
+    it("security groups by name are looked up in the build's project, ids are used as they are; both go on the port", async () => {
+      const sgId = "0b7d8a0c-1e2f-4a5b-8c9d-0e1f2a3b4c5d";
+      await builderProgram(request({ securityGroups: ["ssh", sgId] }), opts)();
+      await settled();
+      const [port] = byType("openstack:networking/port:Port");
+      assert.deepEqual(port.inputs.securityGroupIds, ["sg-id-ssh", sgId]);
+    });
+
     it("a floating IP from a network is allocated, associated and used for SSH", async () => {
       await builderProgram(request({ floatingIp: { network: "public" } }), opts)();
       await settled();
       assert.equal(byType("openstack:networking/floatingIp:FloatingIp")[0].inputs.pool, "public");
       const [assoc] = byType("openstack:networking/floatingIpAssociate:FloatingIpAssociate");
       assert.equal(assoc.inputs.floatingIp, "192.0.2.50");
-      assert.equal(assoc.inputs.portId, "port-1");
+      assert.equal(assoc.inputs.portId, "builder-port-0-id");
       const env = (
         byType("command:local:Command")[0].inputs.environment as { value: Record<string, string> }
       ).value;
