@@ -13,6 +13,7 @@ import { capText, type BuilderRef, type ProvisionResult, type Say } from "../lib
 import type { BuilderLeftovers, BuilderNames } from "../lib/openstack/builderLeftovers";
 import { OS_ENVIRONMENT, providerConfig, type ResolvedCloud } from "../lib/openstack/connection";
 import type { VolumeService } from "../lib/openstack/images";
+import type { NetworkService } from "../lib/openstack/network";
 import type { ServerService } from "../lib/openstack/servers";
 import { runnerCloud } from "./context";
 import { lockDirectory, takeOverLocks } from "./locks";
@@ -143,40 +144,51 @@ export function heldResources(resources: StateResource[]): StateResource[] {
 }
 
 /**
- * The builder's servers and volumes in a build stack's state: what the
- * runner deletes itself, polling every second, before the engine's destroy,
- * whose provider would pause 10 s before each first look (servers twice,
- * with stopBeforeDestroy). The engine then finds them gone and drops them.
+ * The builder's servers, volumes and ports in a build stack's state: what
+ * the runner deletes itself, polling every second, before the engine's
+ * destroy, whose provider would pause before each first look (10 s; servers
+ * twice, with stopBeforeDestroy; ports 5 s). The engine then finds them gone
+ * and drops them.
  */
-export function removableAhead(resources: StateResource[]): {
-  servers: string[];
-  volumes: string[];
-} {
+export function removableAhead(resources: StateResource[]): RemovableAhead {
   const ids = (type: string) =>
     resources.filter((r) => r.type === type && r.id).map((r) => r.id as string);
-  return { servers: ids(SERVER_TYPE), volumes: ids(VOLUME_TYPE) };
+  return {
+    servers: ids("openstack:compute/instance:Instance"),
+    volumes: ids("openstack:blockstorage/volume:Volume"),
+    ports: ids("openstack:networking/port:Port"),
+  };
 }
 
-const SERVER_TYPE = "openstack:compute/instance:Instance";
-const VOLUME_TYPE = "openstack:blockstorage/volume:Volume";
+/**
+ * Ids by kind. Not floating IPs: the engine disassociates one before it
+ * deletes it, and the provider fails on a floating IP that is gone.
+ */
+export interface RemovableAhead {
+  servers: string[];
+  volumes: string[];
+  ports: string[];
+}
 
 /** The REST services that delete a builder's server and volume ahead of the engine. */
 export interface AheadOfEngine {
   servers: ServerService;
   volumes: VolumeService;
+  network: NetworkService;
 }
 
-/** Deletes servers (all at once), then their volumes, each waiting until it is gone. */
+/** Deletes the servers (all at once), then their volumes and ports. */
 async function removeAheadOfEngine(
-  found: { servers: string[]; volumes: string[] },
+  found: RemovableAhead,
   cloud: AheadOfEngine,
   watch: EngineWatch,
 ): Promise<void> {
   const start = Date.now();
   await Promise.all(found.servers.map((id) => cloud.servers.delete(id, DELETE_TIMEOUT_MS)));
-  await Promise.all(
-    found.volumes.map((id) => cloud.volumes.deleteWhenDetached(id, DELETE_TIMEOUT_MS)),
-  );
+  await Promise.all([
+    ...found.volumes.map((id) => cloud.volumes.deleteWhenDetached(id, DELETE_TIMEOUT_MS)),
+    ...found.ports.map((id) => cloud.network.deletePort(id)),
+  ]);
   watch.cloud?.add({ start, end: Date.now() });
 }
 

@@ -15,6 +15,7 @@ import {
 } from "../lib/openstack/connection";
 import { BuilderLeftovers } from "../lib/openstack/builderLeftovers";
 import { ImageService, VolumeService } from "../lib/openstack/images";
+import { NetworkService } from "../lib/openstack/network";
 import { ServerService } from "../lib/openstack/servers";
 import { decodeBuildSecrets, ENV, sayTo, type BuildSecrets, type Say } from "../lib/protocol";
 
@@ -24,6 +25,7 @@ export interface RunnerContext {
   images: ImageService;
   volumes: VolumeService;
   servers: ServerService;
+  network: NetworkService;
   /** Finds what an interrupted build left in the cloud that no state knows. */
   leftovers: BuilderLeftovers;
   projectRoot: string;
@@ -76,6 +78,7 @@ export function runnerContext(
     images: new ImageService(client),
     volumes: new VolumeService(client),
     servers: new ServerService(client),
+    network: new NetworkService(client),
     leftovers: new BuilderLeftovers(client),
     projectRoot,
     stateDir: env[ENV.stateDir] ?? path.join(projectRoot, ".build-state"),

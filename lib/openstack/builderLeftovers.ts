@@ -1,5 +1,6 @@
 import { ignoreNotFound, OpenStackClient } from "./client";
 import { VolumeService } from "./images";
+import { NetworkService } from "./network";
 import { ServerService } from "./servers";
 
 /** How a builder's cloud resources are named (buildstack/): what a sweep looks for. */
@@ -14,7 +15,7 @@ export interface BuilderNames {
 }
 
 interface Found {
-  kind: "server" | "volume" | "keypair" | "floating IP";
+  kind: "server" | "port" | "volume" | "keypair" | "floating IP";
   id: string;
   name: string;
 }
@@ -27,10 +28,12 @@ interface Found {
 export class BuilderLeftovers {
   private readonly volumes: VolumeService;
   private readonly servers: ServerService;
+  private readonly network: NetworkService;
 
   constructor(private readonly client: OpenStackClient) {
     this.volumes = new VolumeService(client);
     this.servers = new ServerService(client);
+    this.network = new NetworkService(client);
   }
 
   async find(names: BuilderNames): Promise<Found[]> {
@@ -42,6 +45,9 @@ export class BuilderLeftovers {
     );
     for (const s of servers.servers.filter((s) => s.name === names.server))
       found.push({ kind: "server", id: s.id, name: s.name });
+    // The builder's ports carry the server's name (buildstack/BuilderVm.ts).
+    for (const p of await this.network.portsNamed(names.server))
+      found.push({ kind: "port", id: p.id, name: p.name });
     const fips = await this.client.request<{
       floatingips: { id: string; floating_ip_address: string; description?: string }[];
     }>("network", "GET", "/v2.0/floatingips");
@@ -63,15 +69,13 @@ export class BuilderLeftovers {
 
   /** Deletes what `find` found: servers first (they hold the volume), then the rest. */
   async remove(found: Found[], say: (message: string) => void): Promise<void> {
-    const order: Found["kind"][] = ["server", "floating IP", "volume", "keypair"];
+    const order: Found["kind"][] = ["server", "floating IP", "port", "volume", "keypair"];
     for (const kind of order) {
       for (const item of found.filter((f) => f.kind === kind)) {
         say(`removing the builder's ${kind} ${item.name} (${item.id}), which no state knew of`);
         if (kind === "server") await this.servers.delete(item.id, 10 * 60_000);
-        if (kind === "floating IP")
-          await ignoreNotFound(() =>
-            this.client.request("network", "DELETE", `/v2.0/floatingips/${item.id}`),
-          );
+        if (kind === "floating IP") await this.network.deleteFloatingIp(item.id);
+        if (kind === "port") await this.network.deletePort(item.id);
         if (kind === "volume") await this.volumes.deleteWhenDetached(item.id);
         if (kind === "keypair")
           await ignoreNotFound(() =>

@@ -17,12 +17,13 @@ import { openstackCli } from "../helpers/openstackCli";
 
 export interface E2e extends Omit<LocalProject, "stop"> {
   osc: Osc;
-  /** Servers, volumes, keypairs and floating IPs in the staging project. */
+  /** Servers, volumes, keypairs, floating IPs and named ports (a builder's) in the staging project. */
   cloudResources(): Promise<{
     servers: string[];
     volumes: string[];
     keypairs: string[];
     floatingIps: string[];
+    ports: string[];
   }>;
   /** Requests that changed something in the cloud since `clearRequests` (not auth). */
   mutatingRequests(): string[];
@@ -59,6 +60,9 @@ export async function startE2e(
         volumes: await names(["volume", "list"]),
         keypairs: (await names(["keypair", "list"])).filter((k) => !k.startsWith("e2e-check")),
         floatingIps: await names(["floating", "ip", "list"]),
+        ports: (await names(["port", "list"])).filter(
+          (name) => name !== "" && !/^[0-9a-f-]{36}$/.test(name),
+        ),
       };
     },
     mutatingRequests() {
@@ -125,7 +129,7 @@ export function collector(): { lines: string[]; onOutput: (out: string) => void 
 }
 
 /** Nothing of a builder in the staging project. */
-export const NO_BUILDER = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
+export const NO_BUILDER = { servers: [], volumes: [], keypairs: [], floatingIps: [], ports: [] };
 
 /** A stack config with one fat build from localcloud's base image. */
 export function fatBuildConfig(

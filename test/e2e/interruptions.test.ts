@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { waitFor } from "@slurm-image-builder/localcloud/testing";
 import { startE2e, type E2e } from "./harness";
 
-const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [] };
+const NOTHING = { servers: [], volumes: [], keypairs: [], floatingIps: [], ports: [] };
 
 /** Every process id below `root` in the process tree, deepest first. */
 function descendants(root: number): number[] {

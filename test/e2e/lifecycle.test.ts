@@ -127,6 +127,7 @@ describe("end to end: image builds on localcloud", function () {
       volumes: [],
       keypairs: [],
       floatingIps: [],
+      ports: [],
     });
     const props = (
       await e2e.osc.json<{ properties: Record<string, unknown> }>([
@@ -196,6 +197,7 @@ describe("end to end: image builds on localcloud", function () {
       volumes: [],
       keypairs: [],
       floatingIps: [],
+      ports: [],
     });
     first = second;
   });
@@ -208,6 +210,7 @@ describe("end to end: image builds on localcloud", function () {
       volumes: [],
       keypairs: [],
       floatingIps: [],
+      ports: [],
     });
     const ids = (await e2e.osc.json<{ ID: string }[]>(["image", "list"])).map((i) => i.ID);
     for (const image of Object.values(first)) assert.ok(ids.includes(image.imageId));

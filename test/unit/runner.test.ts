@@ -61,19 +61,25 @@ describe("what the runner deletes ahead of the engine's destroy", () => {
     { type: "openstack:blockstorage/volume:Volume", id: "vol-1" },
     { type: "openstack:compute/instance:Instance", id: "srv-1" },
     { type: "command:local:Command", id: "ansible" },
+    { type: "openstack:networking/port:Port", id: "port-1" },
+    { type: "openstack:networking/floatingIp:FloatingIp", id: "fip-1" },
     { type: "openstack:compute/instance:Instance" },
   ];
 
   it("counts what the stack holds, not the stack and its providers", () => {
     assert.deepEqual(
       heldResources(state).map((r) => r.id),
-      ["k", "kp", "vol-1", "srv-1", "ansible", undefined],
+      ["k", "kp", "vol-1", "srv-1", "ansible", "port-1", "fip-1", undefined],
     );
     assert.equal(heldResources(state.slice(0, 2)).length, 0);
   });
 
-  it("takes the builder's servers and volumes with ids; leaves the rest to the engine", () => {
-    assert.deepEqual(removableAhead(state), { servers: ["srv-1"], volumes: ["vol-1"] });
-    assert.deepEqual(removableAhead([]), { servers: [], volumes: [] });
+  it("takes the builder's servers, volumes and ports with ids; leaves the rest (floating IPs too) to the engine", () => {
+    assert.deepEqual(removableAhead(state), {
+      servers: ["srv-1"],
+      volumes: ["vol-1"],
+      ports: ["port-1"],
+    });
+    assert.deepEqual(removableAhead([]), { servers: [], volumes: [], ports: [] });
   });
 });
