@@ -1,3 +1,4 @@
+import { pollPause } from "./poll";
 import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
 
 export interface GlanceImage {
@@ -268,7 +269,7 @@ export class VolumeService {
   /** Deletes a volume once nothing uses it (its server may still be going). */
   async deleteWhenDetached(id: string, timeoutMs = 10 * 60_000): Promise<void> {
     const started = Date.now();
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       const volume = await this.get(id);
       if (!volume) return;
       if (!["in-use", "attaching", "detaching", "creating", "deleting"].includes(volume.status)) {
@@ -277,7 +278,7 @@ export class VolumeService {
       }
       if (Date.now() - started > timeoutMs)
         throw new Error(`volume ${id} is still ${volume.status} after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, pollPause(polls, 1000)));
     }
   }
 
@@ -288,7 +289,7 @@ export class VolumeService {
     signal?: AbortSignal,
   ): Promise<void> {
     const started = Date.now();
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       signal?.throwIfAborted();
       const volume = await this.get(id);
       if (volume?.status === wanted) return;
@@ -297,7 +298,7 @@ export class VolumeService {
       }
       if (Date.now() - started > timeoutMs)
         throw new Error(`volume ${id} still ${volume.status} after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, pollPause(polls, 1000)));
     }
   }
 

@@ -1,4 +1,5 @@
 import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
+import { pollPause } from "./poll";
 
 /**
  * Stopping and deleting a builder server through Nova, polling every second.
@@ -9,7 +10,7 @@ import { ignoreNotFound, OpenStackClient, OpenStackError } from "./client";
 export class ServerService {
   constructor(
     private readonly client: OpenStackClient,
-    /** How often the state is polled (Packer: every 2 s). */
+    /** The longest pause between polls of the state (see pollPause). */
     private readonly pollMs = 1000,
   ) {}
 
@@ -65,13 +66,13 @@ export class ServerService {
     done: (status: string | undefined) => boolean,
   ): Promise<void> {
     const started = Date.now();
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       signal?.throwIfAborted();
       const status = await this.status(id);
       if (done(status)) return;
       if (Date.now() - started > timeoutMs)
         throw new Error(`server ${id} is still ${status} after ${Math.round(timeoutMs / 1000)} s`);
-      await new Promise((r) => setTimeout(r, this.pollMs));
+      await new Promise((r) => setTimeout(r, pollPause(polls, this.pollMs)));
     }
   }
 }

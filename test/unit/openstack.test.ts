@@ -6,6 +6,7 @@ import { loadCloudAuth } from "../../lib/openstack/cloudConfig";
 import { OpenStackClient, OpenStackError } from "../../lib/openstack/client";
 import { ImageService, VolumeService } from "../../lib/openstack/images";
 import { ServerService } from "../../lib/openstack/servers";
+import { pollPause } from "../../lib/openstack/poll";
 
 interface Call {
   method: string;
@@ -214,6 +215,14 @@ describe("the builder server, stopped and deleted ahead of the engine", () => {
   const servers = (impl: typeof fetch) => new ServerService(new OpenStackClient(auth, impl), 1);
   const requests = (calls: Call[]) =>
     calls.filter((c) => !c.url.endsWith("/auth/tokens")).map((c) => `${c.method} ${c.url}`);
+
+  it("polls soon at first, then at most every second", () => {
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 40].map((polls) => pollPause(polls, 1000)),
+      [250, 500, 1000, 1000, 1000, 1000],
+    );
+    assert.equal(pollPause(3, 5000), 2000);
+  });
 
   it("stops with os-stop and waits for SHUTOFF, polling", async () => {
     const { impl, calls } = nova(["ACTIVE", "ACTIVE", "ACTIVE", "SHUTOFF"]);
