@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { z } from "zod";
 import { environmentInventories } from "../ansible/ansibleCfg";
@@ -132,9 +133,7 @@ export function resolveStackConfig(
     },
     builds,
     defaultBuild,
-    manifestOutputPath: config.manifestOutputPath
-      ? path.resolve(ctx.cwd, config.manifestOutputPath)
-      : undefined,
+    manifestOutputPath: resolvePathSetting(config.manifestOutputPath, ctx),
     buildState: {
       backendUrl: config.buildStateBackend,
       secretsProvider: config.buildStateSecretsProvider,
@@ -227,8 +226,19 @@ function graphProblems(values: Record<string, unknown>): ConfigProblem[] {
   return problems;
 }
 
-function resolvePathSetting(value: unknown, cwd: string): string | undefined {
-  return typeof value === "string" && value !== "" ? path.resolve(cwd, value) : undefined;
+/**
+ * A path setting as a full path: relative to the Pulumi project directory;
+ * `~` and `~/...` are the home directory, as Packer (and a shell) read them.
+ */
+function resolvePathSetting(
+  value: unknown,
+  ctx: Pick<ResolveContext, "cwd" | "env">,
+): string | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const home = ctx.env.HOME || os.homedir();
+  const expanded =
+    value === "~" ? home : value.startsWith("~/") ? path.join(home, value.slice(2)) : value;
+  return path.resolve(ctx.cwd, expanded);
 }
 
 function applianceProblemsAndPaths(
@@ -236,10 +246,10 @@ function applianceProblemsAndPaths(
   ctx: ResolveContext,
 ): { problems: ConfigProblem[]; repoRoot?: string; environmentRoot?: string } {
   const problems: ConfigProblem[] = [];
-  const repoRoot = resolvePathSetting(values.repoRoot ?? ctx.env.APPLIANCES_REPO_ROOT, ctx.cwd);
+  const repoRoot = resolvePathSetting(values.repoRoot ?? ctx.env.APPLIANCES_REPO_ROOT, ctx);
   const environmentRoot = resolvePathSetting(
     values.environmentRoot ?? ctx.env.APPLIANCES_ENVIRONMENT_ROOT,
-    ctx.cwd,
+    ctx,
   );
   const fromEnv = (key: string, envName: string) =>
     values[key] === undefined ? ` (from ${envName})` : "";
@@ -286,7 +296,7 @@ function applianceProblemsAndPaths(
   ];
   const checkFiles = (settings: Record<string, unknown>, prefix: string) => {
     for (const key of fileKeys) {
-      const file = resolvePathSetting(settings[key], ctx.cwd);
+      const file = resolvePathSetting(settings[key], ctx);
       if (file && !fs.existsSync(file)) {
         problems.push({
           key: `${prefix}${key}`,
@@ -425,10 +435,10 @@ function resolveBuild(
   else if (own.sourceImage !== undefined) source = { kind: "imageId", id: own.sourceImage };
   else source = { kind: "imageName", name: own.sourceImageName! };
 
-  const repoRootDir = resolvePathSetting(config.repoRoot ?? ctx.env.APPLIANCES_REPO_ROOT, ctx.cwd)!;
+  const repoRootDir = resolvePathSetting(config.repoRoot ?? ctx.env.APPLIANCES_REPO_ROOT, ctx)!;
   const defaultExtraVarsFile = path.join(repoRootDir, "packer", "openhpc_extravars.yml");
   const extraVarsFile =
-    resolvePathSetting(pick("extraVarsFile"), ctx.cwd) ??
+    resolvePathSetting(pick("extraVarsFile"), ctx) ??
     (fs.existsSync(defaultExtraVarsFile) ? defaultExtraVarsFile : undefined);
 
   const groups = [
@@ -446,7 +456,7 @@ function resolveBuild(
     sshUsername: pick("sshUsername") ?? DEFAULTS.sshUsername,
     existingKeypair:
       keypairName && privateKeyFile
-        ? { name: keypairName, privateKeyFile: path.resolve(ctx.cwd, privateKeyFile) }
+        ? { name: keypairName, privateKeyFile: resolvePathSetting(privateKeyFile, ctx)! }
         : undefined,
     bastion:
       bastionHost && bastionUser && bastionKey
@@ -454,7 +464,7 @@ function resolveBuild(
             host: bastionHost,
             port: pick("sshBastionPort") ?? DEFAULTS.sshBastionPort,
             username: bastionUser,
-            privateKeyFile: path.resolve(ctx.cwd, bastionKey),
+            privateKeyFile: resolvePathSetting(bastionKey, ctx)!,
           }
         : undefined,
     sshDebugPublicKey: pick("sshDebugPublicKey"),
@@ -483,7 +493,7 @@ function resolveBuild(
       verbosity: pick("ansibleVerbosity") ?? DEFAULTS.ansibleVerbosity,
       extraVars: { ...(top.extraVars ?? {}), ...(own.extraVars ?? {}) },
       extraVarsFile,
-      vaultPasswordFile: resolvePathSetting(pick("vaultPasswordFile"), ctx.cwd),
+      vaultPasswordFile: resolvePathSetting(pick("vaultPasswordFile"), ctx),
     },
     onError: pick("onError") ?? DEFAULTS.onError,
     sourceImageSignatureVerified:
