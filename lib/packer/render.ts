@@ -67,9 +67,10 @@ function flowShortLists(node: unknown): void {
 
 function header(result: PackerImport, writtenBy: string): string {
   const lines: string[] = [
-    `Written by \`${writtenBy}\` from Packer variable files (the README's`,
-    `table "Packer variable → config key"), applied in this order, later over earlier,`,
-    "as `packer build -var-file=...` does:",
+    ...wrap(
+      `Written by \`${writtenBy}\` from Packer variable files (the README's table "Packer variable → config key"), applied in this order, later over earlier, as \`packer build -var-file=...\` does:`,
+      "",
+    ),
     ...result.files.map((f) => `  ${f}`),
   ];
   const perBuild = result.builds.filter((b) => b.files.length);
