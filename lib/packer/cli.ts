@@ -96,6 +96,8 @@ export interface ImportIo {
   env: Record<string, string | undefined>;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** How the user called it, for the stack file's first line (default `npm run import-packer`). */
+  command?: string;
 }
 
 /** Reads var files, named relative to `cwd`; a missing one is an error naming it. */
@@ -141,7 +143,7 @@ export async function runImportPacker(argv: string[], io: ImportIo): Promise<num
     });
     const text = renderStackFile(result, {
       namespace,
-      writtenBy: `import-packer ${argv.join(" ")}`,
+      writtenBy: io.command ?? "npm run import-packer",
     });
     if (out) {
       fs.mkdirSync(path.dirname(out), { recursive: true });

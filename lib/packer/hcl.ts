@@ -60,8 +60,9 @@ export async function parseVarFile(file: VarFile): Promise<Assignment[]> {
       throw new VarFileError(file.path, (err as Error).message);
     }
   } else {
+    const parse = await hclParser();
     try {
-      top = await parseHcl(file);
+      top = await parse(file.path, file.text);
     } catch (err) {
       throw new VarFileError(file.path, parserMessage(err));
     }

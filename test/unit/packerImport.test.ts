@@ -630,6 +630,7 @@ ssh_debug_public_key = "literal $\${not-a-template} and %%{not-a-directive}"
         const argv = [SITE, ARCUS, "--stack", "staging", "--dir", dir];
         assert.equal(await runImportPacker(argv, io), 0, err.join(""));
         const written = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
+        assert.match(written, /^# Written by `npm run import-packer` from Packer variable files/);
         const config = (parseYaml(written) as { config: Record<string, unknown> }).config;
         assert.equal(config["site-images:flavor"], "vm.ska.cpu.general.eighth");
         assert.deepEqual(config["site-images:builds"], {
