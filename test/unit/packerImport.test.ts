@@ -32,6 +32,7 @@ const fixture = (p: string): VarFile => ({
 const SITE = "environments/site/builder.pkrvars.hcl";
 const LEAFCLOUD = "environments/.stackhpc/LEAFCLOUD.pkrvars.hcl";
 const ARCUS = "environments/.stackhpc/ARCUS.pkrvars.hcl";
+const LOCALCLOUD = "environments/.stackhpc/LOCALCLOUD.pkrvars.hcl";
 const RL9 = "environments/site/builds/RL9.pkrvars.hcl";
 const RL9_CUDA = "environments/site/builds/RL9-cuda.pkrvars.hcl";
 
@@ -578,6 +579,36 @@ ssh_debug_public_key = "literal $\${not-a-template} and %%{not-a-directive}"
       assert.ok(
         partial.notes.some((n) => /build openhpc has no source_image_name or source_image/.test(n)),
       );
+    });
+  });
+
+  describe("the localcloud var file", () => {
+    it("alone makes the fat build of the local stack (Pulumi.local.yaml)", async () => {
+      const env = {
+        APPLIANCES_REPO_ROOT: APPLIANCE,
+        APPLIANCES_ENVIRONMENT_ROOT: path.join(APPLIANCE, "environments/site"),
+      };
+      const r = await importPackerVarFiles([fixture(LOCALCLOUD)], { buildKey: "fat" });
+      assert.deepEqual(r.unsupported, []);
+      const imported = resolveRendered(renderStackFile(r), env, APPLIANCE).builds[0];
+      const local = resolveRendered(
+        fs.readFileSync(path.join(ROOT, "Pulumi.local.yaml"), "utf8"),
+        env,
+        APPLIANCE,
+      ).builds.find((b) => b.key === "fat")!;
+      const pick = (b: typeof local) => ({
+        source: b.source,
+        flavor: b.flavor,
+        networks: b.networks,
+        securityGroups: b.securityGroups,
+        inventoryGroups: b.inventoryGroups,
+        volume: b.volume,
+        sshUsername: b.sshUsername,
+        diskFormat: b.image.diskFormat,
+      });
+      assert.deepEqual(pick(imported), pick(local));
+      // Packer's image name, not the local stack's openhpc-fat.
+      assert.equal(imported.image.namePrefix, "openhpc");
     });
   });
 
