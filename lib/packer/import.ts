@@ -236,12 +236,20 @@ function readAssignments(assignments: Assignment[], report: Reporter): Entry[] {
     }
     const converted = convertToType(assigned.value, variable.type);
     if (!converted.ok) {
-      report.add({ file, variable: name, value: assigned.value, reason: converted.reason });
+      const keyed = isMap(assigned.value) && variable.type !== "map(string)";
+      const reason = keyed
+        ? `${converted.reason} (older appliance templates took a map per OS or per build here: give each its own build, --build <key>=<file>, with its value there)`
+        : converted.reason;
+      report.add({ file, variable: name, value: assigned.value, reason });
       continue;
     }
     entries.push({ variable, file, value: converted.value });
   }
   return entries;
+}
+
+function isMap(value: unknown): boolean {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function unknownReason(name: string): string {

@@ -94,6 +94,8 @@ export const KNOWN_OTHER_VARIABLES: Readonly<Record<string, string>> = {
     "this program reads the commit from the appliance checkout (git) at build time; nothing to set",
   fatimage_source_image_name:
     "a variable of an older appliance template (fat and extra builds in one template): give the fat build its own var file with --build <key>=<file> and source_image_name there",
+  groups:
+    "a variable of an older appliance template (inventory groups per build name): give each build its own var file with --build <key>=<file> and inventory_groups there",
   os_version:
     "a variable of an older appliance template: give each OS its own build (--build <key>=<file>)",
   extra_build_image_name:

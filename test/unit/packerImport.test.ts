@@ -298,6 +298,38 @@ flavor = "f"
       );
     });
 
+    it("points a var file of an older template (maps per OS, groups per build) to --build", async () => {
+      // Shaped like a site's file for the template that built RL8 and RL9 in one run.
+      const r = await importPackerVarFiles([
+        hcl(
+          "older.pkrvars.hcl",
+          `flavor = "general.v1.4cpu.8gb"
+source_image = {
+    RL9 = "8b4482a0-208f-4889-abac-46656fd5fb62" # by id
+}
+source_image_name = {
+    RL8 = null
+    RL9 = null
+}
+groups = {
+    openhpc-extra = ["cuda"]
+}
+`,
+        ),
+      ]);
+      assert.deepEqual(r.unsupported.map((u) => u.variable).sort(), [
+        "groups",
+        "source_image",
+        "source_image_name",
+      ]);
+      for (const u of r.unsupported) assert.match(u.reason, /--build <key>=<file>/, u.variable);
+      assert.match(
+        unsupported(r, "source_image")[0].reason,
+        /declares string; a map is not a string/,
+      );
+      assert.equal(r.config.flavor, "general.v1.4cpu.8gb");
+    });
+
     it("reports references, functions and interpolations; keeps escaped template markers as text", async () => {
       const r = await importPackerVarFiles([
         hcl(
