@@ -116,11 +116,12 @@ export function importAssignments(
     parsedBuilds.length ? parsedBuilds : [{ key: buildKey, files: [], assignments: [] }],
   );
   const commonEntries = readAssignments(common.assignments, report);
-  const perBuild = builds.map((b) => ({
-    key: b.key,
-    files: b.files,
-    own: readAssignments(b.assignments, report),
-  }));
+  const perBuild = builds.map((b) => {
+    const own = readAssignments(b.assignments, report);
+    // A build's own source replaces the common one, whichever of the two variables each uses.
+    const ownsSource = own.some((e) => e.variable.scope === "source" && e.value !== undefined);
+    return { key: b.key, files: b.files, own, ownsSource };
+  });
   const single = perBuild.length === 1;
 
   const config: PackerImport["config"] = { builds: {} };
@@ -134,11 +135,8 @@ export function importAssignments(
       continue;
     }
     const effective = perBuild.map((b) => {
-      const own = b.own.filter((e) => e.variable.scope === "source");
-      const ownsSource = own.some((e) => e.value !== undefined);
-      // A build's own source replaces the common one, whichever of the two variables each uses.
       const entries =
-        variable.scope === "source" && ownsSource ? b.own : [...commonEntries, ...b.own];
+        variable.scope === "source" && b.ownsSource ? b.own : [...commonEntries, ...b.own];
       return validate(lastEntry(entries, variable.name));
     });
     const values = effective.map((e) => e?.value);
@@ -203,7 +201,13 @@ function mergeBuildKeys(builds: ParsedBuild[]): ParsedBuild[] {
     if (seen) {
       seen.files.push(...build.files);
       seen.assignments.push(...build.assignments);
-    } else byKey.set(build.key, { ...build, files: [...build.files] });
+    } else {
+      byKey.set(build.key, {
+        key: build.key,
+        files: [...build.files],
+        assignments: [...build.assignments],
+      });
+    }
   }
   return [...byKey.values()];
 }
@@ -259,10 +263,9 @@ function unknownReason(name: string): string {
   return `not a variable of the appliance's packer/openstack.pkr.hcl${near ? ` (did you mean ${near}?)` : ""}`;
 }
 
+/** The value that counts: the last file's (later over earlier). */
 function lastEntry(entries: Entry[], name: string): Entry | undefined {
-  for (let i = entries.length - 1; i >= 0; i--)
-    if (entries[i].variable.name === name) return entries[i];
-  return undefined;
+  return [...entries].reverse().find((e) => e.variable.name === name);
 }
 
 /**
