@@ -64,7 +64,7 @@ export function builderProgram(request: BuildRequest, options: BuilderProgramOpt
       floatingIp: spec.floatingIp,
     });
     // Its result (ProvisionResult) is its component output, read from the
-    // state (runner/buildStack.ts provisionResult): not a stack output, which
+    // state (runner/buildStack.ts provisionedBuilder): not a stack output, which
     // a failed Ansible run would keep from being recorded at all — and the
     // stack outputs below are what `onError: keep` needs then.
     new AnsibleProvision(
@@ -104,8 +104,9 @@ export function builderProgram(request: BuildRequest, options: BuilderProgramOpt
     );
     return {
       hostName,
+      // Only what resolves before Ansible starts (not the server's id): a
+      // failed Ansible run must still record them, for `onError: keep`.
       volumeId: vm.volumeId,
-      serverId: vm.serverId,
       address: vm.address,
       privateKey: access.privateKey,
     };

@@ -267,12 +267,30 @@ async function evenIfRemoved<T>(stack: Stack, fn: () => Promise<T>, attempts = 5
   }
 }
 
-/** What the Ansible step did: the AnsibleProvision component's `result` output in the state. */
-export async function provisionResult(stack: Stack): Promise<ProvisionResult | undefined> {
-  const component = stateResources(await stack.exportStack()).find(
-    (r) => r.type === "slurm-image:builder:AnsibleProvision",
-  );
-  return component?.outputs?.result as ProvisionResult | undefined;
+/** What the provision step left in the build stack's state. */
+export interface ProvisionedBuilder {
+  /** What the Ansible step did: the AnsibleProvision component's `result` output. */
+  provision?: ProvisionResult;
+  serverId?: string;
+  volumeId?: string;
+}
+
+/**
+ * Read from the state, not the stack outputs: a failure (Ansible's, say)
+ * before every output has resolved keeps all of them from being recorded.
+ */
+export async function provisionedBuilder(stack: Stack): Promise<ProvisionedBuilder> {
+  return provisionedFrom(stateResources(await stack.exportStack()));
+}
+
+export function provisionedFrom(resources: StateResource[]): ProvisionedBuilder {
+  const component = resources.find((r) => r.type === "slurm-image:builder:AnsibleProvision");
+  const { servers, volumes } = removableAhead(resources);
+  return {
+    provision: component?.outputs?.result as ProvisionResult | undefined,
+    serverId: servers[0],
+    volumeId: volumes[0],
+  };
 }
 
 /** Removes the pending operations of an engine that was killed mid-update; returns how many. */

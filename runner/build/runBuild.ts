@@ -27,7 +27,7 @@ import {
   engineFailureSummary,
   engineOptions,
   openBuildStack,
-  provisionResult,
+  provisionedBuilder,
   recoverBuildStack,
 } from "../buildStack";
 import { buildFiles, type BuildFiles, type RunnerContext } from "../context";
@@ -129,16 +129,10 @@ export const BUILD_STEPS: BuildStep[] = [
     name: "provision",
     failure: "while provisioning the builder",
     run: async (b) => {
-      const up = await b.stack
-        .up(stackUp(b))
-        .finally(() => fs.rmSync(failedMarker(b.files), { force: true }));
-      const provision = await provisionResult(b.stack);
+      await b.stack.up(stackUp(b)).finally(() => fs.rmSync(failedMarker(b.files), { force: true }));
+      const { provision, serverId, volumeId } = await provisionedBuilder(b.stack);
       if (provision) b.cloud.add(provision.sshWait);
-      return {
-        provision,
-        volumeId: String(up.outputs.volumeId?.value ?? ""),
-        serverId: String(up.outputs.serverId?.value ?? ""),
-      };
+      return { provision, serverId, volumeId };
     },
     summarise: (b, err) => provisionFailure(b.files, err),
     cleanup: async (b, failed) => {
@@ -160,7 +154,7 @@ export const BUILD_STEPS: BuildStep[] = [
     failure: "after Ansible",
     run: (b) =>
       onCloud(b, async () => {
-        const serverId = need(b.made.serverId || undefined, "the builder server", "release");
+        const serverId = need(b.made.serverId, "the builder server", "release");
         const started = Date.now();
         await b.ctx.servers.stop(serverId, RELEASE_TIMEOUT_MS, b.ctx.signal);
         const stopped = Date.now();
@@ -177,7 +171,7 @@ export const BUILD_STEPS: BuildStep[] = [
     run: (b) =>
       onCloud(b, async () => {
         const { spec } = b.request;
-        const volumeId = need(b.made.volumeId || undefined, "the builder volume", "upload");
+        const volumeId = need(b.made.volumeId, "the builder volume", "upload");
         const started = Date.now();
         await b.ctx.volumes.waitStatus(volumeId, "available", 10 * 60_000, b.ctx.signal);
         b.ctx.say(`uploading volume ${volumeId} to image ${b.name} (${spec.image.diskFormat})`);

@@ -1,5 +1,10 @@
 import { strict as assert } from "node:assert";
-import { engineFailureSummary, heldResources, removableAhead } from "../../runner/buildStack";
+import {
+  engineFailureSummary,
+  heldResources,
+  provisionedFrom,
+  removableAhead,
+} from "../../runner/buildStack";
 import { formatResult, parseResult, type BuildResult } from "../../lib/protocol";
 
 describe("build runner results", () => {
@@ -81,5 +86,24 @@ describe("what the runner deletes ahead of the engine's destroy", () => {
       ports: ["port-1"],
     });
     assert.deepEqual(removableAhead([]), { servers: [], volumes: [], ports: [] });
+  });
+});
+
+describe("what the provision step left in the build stack's state", () => {
+  it("the Ansible result of the component, the server's and the volume's ids", () => {
+    const result = { sshWait: { start: 1, end: 2 }, ansible: { start: 2, end: 9 }, tasks: 6 };
+    assert.deepEqual(
+      provisionedFrom([
+        { type: "openstack:blockstorage/volume:Volume", id: "vol-1" },
+        { type: "openstack:compute/instance:Instance", id: "srv-1" },
+        { type: "slurm-image:builder:AnsibleProvision", outputs: { result } },
+      ]),
+      { provision: result, serverId: "srv-1", volumeId: "vol-1" },
+    );
+    assert.deepEqual(provisionedFrom([]), {
+      provision: undefined,
+      serverId: undefined,
+      volumeId: undefined,
+    });
   });
 });
