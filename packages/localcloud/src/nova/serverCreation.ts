@@ -6,14 +6,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Faults } from "../faults";
-import {
-  ApiError,
-  badRequest,
-  conflict,
-  notFound,
-  type Reply,
-  type RequestContext,
-} from "../http";
+import { ApiError, badRequest, conflict, notFound, type Reply, type RequestContext } from "../http";
 import { withinLimit } from "../quotas";
 import type { Token } from "../keystone";
 import { type SecurityGroup, type Server, type Volume, now, uuid } from "../state";
