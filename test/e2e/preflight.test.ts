@@ -107,6 +107,41 @@ describe("end to end: preflight in pulumi preview", function () {
     assert.deepEqual(e2e.mutatingRequests(), []);
   });
 
+  it("every problem at once: a pool that is not external, a source image id, a zone; the valid ones pass", async () => {
+    const missing = "0badc0de-0000-4000-8000-000000000000";
+    const message = await failsAtPreview(
+      "several",
+      {
+        ...fatBuildConfig({ floatingIpNetwork: "localcloud-net", availabilityZone: "az9" }),
+        builds: { fat: { sourceImage: missing, inventoryGroups: "fatimage" } },
+      },
+      /Preflight found 3 problems/,
+    );
+    assert.match(
+      message,
+      new RegExp(
+        `build fat: ${NS}:builds\\.fat\\.sourceImage = "${missing}": no active image with id ${missing} is visible`,
+      ),
+    );
+    assert.match(
+      message,
+      /build fat: slurm-image-builder:floatingIpNetwork = "localcloud-net": no external network \(floating-IP pool\) with name "localcloud-net"/,
+    );
+    assert.match(
+      message,
+      /build fat: slurm-image-builder:availabilityZone = "az9": not an availability zone of the block storage service \(builder volume\); the cloud has: nova; not an availability zone of the compute service \(builder server\); the cloud has: nova/,
+    );
+
+    const valid = await e2e.stack("valid", {
+      ...fatBuildConfig({ floatingIpNetwork: "public", availabilityZone: "nova" }),
+      builds: { fat: { sourceImage: e2e.cloud.baseImageId, inventoryGroups: "fatimage" } },
+    });
+    e2e.cloud.clearRequests();
+    const preview = await valid.preview({ color: "never" });
+    assert.ok((preview.changeSummary.create ?? 0) > 0, JSON.stringify(preview.changeSummary));
+    assert.deepEqual(e2e.mutatingRequests(), []);
+  });
+
   it("a network given by name (and a zone) passes the preflight and builds; then nothing needs quota", async () => {
     const stack = await e2e.stack(
       "byname",
