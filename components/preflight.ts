@@ -110,7 +110,7 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
   const flavors = new Map<string, { vcpus: number; ram: number }>();
   await Promise.all(
     lookups.map(async (lookup) => {
-      const result = await lookupOne(lookup, opts, activeImageIds);
+      const result = await lookupOne(lookup, opts, activeImageIds, args.projectId);
       if (result) results.set(lookup, result.result);
       if (lookup.kind === "flavor" && result?.flavor) flavors.set(lookup.value, result.flavor);
     }),
@@ -187,6 +187,7 @@ async function lookupOne(
   lookup: Lookup,
   opts: pulumi.InvokeOptions,
   activeImageIds: { value: { ids: string[] } } | { error: LookupResult } | undefined,
+  projectId: string,
 ): Promise<{ result: LookupResult; flavor?: { vcpus: number; ram: number } } | undefined> {
   const v = lookup.value;
   const found = (r: { value: { id: string } } | { error: LookupResult }): LookupResult =>
@@ -208,10 +209,15 @@ async function lookupOne(
         ),
       };
     case "securityGroup":
+      // By name in the build's project, as the build (and Nova) look it up:
+      // an admin sees every project's "default".
       return {
         result: found(
           await read(() =>
-            openstack.networking.getSecGroup(isId(v) ? { secgroupId: v } : { name: v }, opts),
+            openstack.networking.getSecGroup(
+              isId(v) ? { secgroupId: v } : { name: v, tenantId: projectId },
+              opts,
+            ),
           ),
         ),
       };

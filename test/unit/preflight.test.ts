@@ -360,7 +360,8 @@ describe("preflight", () => {
           );
         },
         "openstack:networking/getSecGroup:getSecGroup": (i) => {
-          if (i.name === "default") return { id: "sg1" };
+          // By name only in the build's project (an admin sees every project's "default").
+          if (i.name === "default" && i.tenantId === "p1") return { id: "sg1" };
           throw new Error(`No Security Group found with name: ${String(i.name)}`);
         },
         "openstack:images/getImage:getImage": (i) => ({
@@ -415,7 +416,10 @@ describe("preflight", () => {
 
     it("passes a valid stack and hands on the resolved source images", async () => {
       const result = await run(
-        settingsFor({ RL9: { sourceImageName: "Rocky-9" } }, { networks: ["net", NET_ID] }),
+        settingsFor(
+          { RL9: { sourceImageName: "Rocky-9" } },
+          { networks: ["net", NET_ID], securityGroups: ["default"] },
+        ),
       );
       assert.deepEqual(result.sourceImageIds, { RL9: "cloud-Rocky-9" });
     });
