@@ -261,8 +261,8 @@ function stringProps(properties: Record<string, unknown> | undefined): Record<st
 }
 
 /**
- * Builds whose image exists already: an active image with the build's
- * fingerprint (what the build would adopt instead of building). A chained
+ * Builds whose image exists already: an active image of this project with
+ * the build's fingerprint (what the build would adopt instead of building). A chained
  * build can be checked only when the build it starts from exists.
  */
 async function existingImages(
@@ -285,8 +285,13 @@ async function existingImages(
       ),
     );
     const r = await read(() =>
+      // Owner: a server-side filter (the properties are matched by the
+      // provider), so only this project's images are listed.
       openstack.images.getImageIds(
-        { properties: fingerprintFilter(fingerprint, spec.key, args.stack) },
+        {
+          owner: args.projectId,
+          properties: fingerprintFilter(fingerprint, spec.key, args.stack),
+        },
         opts,
       ),
     );

@@ -466,7 +466,7 @@ describe("preflight", () => {
 
     it("a build whose image exists (same fingerprint) needs no quota", async () => {
       answers["openstack:images/getImageIds:getImageIds"] = (i) =>
-        (i.properties as Record<string, string>)?.image_build_key === "RL9"
+        i.owner === "p1" && (i.properties as Record<string, string>)?.image_build_key === "RL9"
           ? { ids: ["img-RL9"] }
           : { ids: [] };
       const result = await run(
