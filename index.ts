@@ -7,25 +7,44 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { asRunError, loadCloud, loadSourceCloud, loadStackPlan } from "./lib/config/load";
-import type { ResolvedCloud } from "./lib/openstack/connection";
+import { describeConnection, type ResolvedCloud } from "./lib/openstack/connection";
 import type { PromotionSettings } from "./lib/config/promotion";
 import type { StackSettings } from "./lib/config/types";
 import { checkPins } from "./lib/pins";
 import { ImageSet } from "./components/ImageSet";
 import { ImagePromotion } from "./components/ImagePromotion";
 import { checkCloud, cloudProvider, runnerCloud } from "./components/cloud";
+import { buildInputs } from "./components/buildInputs";
+import { preflight } from "./components/preflight";
 
-async function buildingStack(settings: StackSettings, cloud: ResolvedCloud) {
+async function buildingStack(settings: StackSettings, cloud: ResolvedCloud, projectId: string) {
   // Every OpenStack call of this stack goes through this provider, and the
   // runners get the same connection: the one resolved at the start of the run.
   const provider = cloudProvider("cloud", cloud);
+  const project = pulumi.getProject();
+  const stack = pulumi.getStack();
+  const inputs = buildInputs(settings, project, stack);
+  // Awaited before any build is registered: a flavor, network, security group,
+  // volume type, zone, source image or quota the cloud does not have ends the
+  // run here, in `pulumi preview` too, and nothing is created.
+  const checked = await preflight({
+    settings,
+    inputs,
+    project,
+    stack,
+    projectId,
+    cloudLabel: describeConnection(cloud.connection),
+    provider,
+  });
   const imageSet = new ImageSet(
     "images",
     {
       settings,
-      project: pulumi.getProject(),
-      stack: pulumi.getStack(),
+      project,
+      stack,
       cloud: runnerCloud(cloud),
+      inputs,
+      sourceImageIds: checked.sourceImageIds,
     },
     { providers: [provider] },
   );
@@ -83,8 +102,8 @@ export = async () => {
   const plan = loadStackPlan();
   // Resolved once, before anything is registered: bad cloud settings stop the run here.
   const cloud = loadCloud();
-  await checkCloud(cloud);
+  const { projectId } = await checkCloud(cloud);
   return plan.kind === "build"
-    ? buildingStack(plan.settings, cloud)
+    ? buildingStack(plan.settings, cloud, projectId)
     : promotingStack(plan.settings, cloud);
 };

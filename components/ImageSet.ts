@@ -1,9 +1,9 @@
 import * as openstack from "@pulumi/openstack";
 import * as pulumi from "@pulumi/pulumi";
-import { applianceDigest, fileDigest, secretValueDigest } from "../lib/fingerprint";
 import type { BuildSpec, StackSettings } from "../lib/config/types";
 import type { RunnerCloud } from "./cloud";
-import { ImageBuild, type ImageBuildArgs, type ImageOutputs } from "./ImageBuild";
+import { buildInputs, type BuildInputs } from "./buildInputs";
+import { ImageBuild, type ImageOutputs } from "./ImageBuild";
 
 export type { ImageOutputs };
 
@@ -13,6 +13,10 @@ export interface ImageSetArgs {
   stack: string;
   /** The cloud connection for the runners (components/cloud.ts). */
   cloud?: RunnerCloud;
+  /** The digests the builds' content is computed from (default: computed here). */
+  inputs?: BuildInputs;
+  /** Source images the preflight resolved, per build key (default: looked up here by name). */
+  sourceImageIds?: Record<string, string>;
 }
 
 /**
@@ -26,10 +30,8 @@ export class ImageSet extends pulumi.ComponentResource {
   constructor(name: string, args: ImageSetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("slurm-image:index:ImageSet", name, {}, opts);
     const { settings } = args;
-    const digest = applianceDigest(
-      settings.appliance.repoRoot,
-      settings.appliance.fingerprintPaths,
-    );
+    const inputs = args.inputs ?? buildInputs(settings, args.project, args.stack);
+    const digest = inputs.digest;
     const vaultPassword = settings.vaultPassword
       ? pulumi.secret(settings.vaultPassword)
       : undefined;
@@ -42,19 +44,17 @@ export class ImageSet extends pulumi.ComponentResource {
           project: args.project,
           stack: args.stack,
           spec,
-          sourceImageId: this.sourceImageId(spec),
+          sourceImageId: args.sourceImageIds?.[spec.key] ?? this.sourceImageId(spec),
           appliance: {
             repoRoot: settings.appliance.repoRoot,
             environmentRoot: settings.appliance.environmentRoot,
             digest,
           },
-          extraVarsFileDigest: spec.ansible.extraVarsFile
-            ? fileDigest(spec.ansible.extraVarsFile)
-            : undefined,
+          extraVarsFileDigest: inputs.extraVarsFileDigests[spec.key],
           buildState: settings.buildState,
           manifestOutputPath: settings.manifestOutputPath,
           vaultPassword,
-          secretExtraVars: this.secretExtraVars(args, spec.key),
+          secretExtraVars: inputs.secretExtraVars[spec.key],
           addPreviousOutputInEnv: settings.addPreviousOutputInEnv,
           cloud: args.cloud,
         },
@@ -62,21 +62,6 @@ export class ImageSet extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({ images: this.outputs() });
-  }
-
-  /** The build's secret extraVars: values as a Pulumi secret, digests for its triggers. */
-  private secretExtraVars(args: ImageSetArgs, key: string): ImageBuildArgs["secretExtraVars"] {
-    const values = args.settings.secretExtraVars[key];
-    if (!values) return undefined;
-    return {
-      json: pulumi.secret(JSON.stringify(values)),
-      digests: Object.fromEntries(
-        Object.entries(values).map(([name, value]) => [
-          name,
-          secretValueDigest(value, `${args.project}/${args.stack}/${key}/${name}`),
-        ]),
-      ),
-    };
   }
 
   private sourceImageId(spec: BuildSpec): pulumi.Input<string> {

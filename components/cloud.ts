@@ -53,9 +53,9 @@ export function cloudProvider(
  * Authenticates once with the resolved connection, so that a cloud that
  * can't be used (TLS, proxy, refused credentials, no project scope) stops
  * the run before anything is registered, with the cause and where the
- * settings came from.
+ * settings came from. Returns the project the token is scoped to.
  */
-export async function checkCloud(cloud: ResolvedCloud): Promise<void> {
+export async function checkCloud(cloud: ResolvedCloud): Promise<{ projectId: string }> {
   const client = new OpenStackClient(cloudAuth(cloud.connection, cloud.secrets), undefined, {
     attempts: 2,
   });
@@ -70,4 +70,5 @@ export async function checkCloud(cloud: ResolvedCloud): Promise<void> {
     throw new pulumi.RunError(
       `the cloud's token has no project scope (${describeConnection(cloud.connection)}): set a project`,
     );
+  return { projectId: client.projectId };
 }

@@ -141,6 +141,7 @@ export function resolveStackConfig(
     vaultPassword: config.vaultPassword,
     addPreviousOutputInEnv: config.addPreviousOutputInEnv ?? true,
     secretExtraVars: moveSecretExtraVars(builds, config, secretPaths),
+    ownSettings: Object.fromEntries(order.map((key) => [key, Object.keys(config.builds[key])])),
   };
 }
 

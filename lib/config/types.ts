@@ -72,6 +72,8 @@ export interface StackSettings {
   vaultPassword?: string;
   /** Whether the per-image commands get their previous output back (default true). */
   addPreviousOutputInEnv: boolean;
+  /** Per build key: the settings set under `builds.<key>` (so a message names the key the user wrote). */
+  ownSettings?: Record<string, string[]>;
   /** Per build key: its extraVars entries set with `--secret`; wrapped as Pulumi secrets. */
   secretExtraVars: Record<string, Record<string, unknown>>;
 }

@@ -5,6 +5,7 @@ import type { Faults } from "./faults";
 import type { KeystoneEmulator, Token } from "./keystone";
 import type { ServerRunner } from "./serverRunner";
 import type { Image, Store } from "./state";
+import { Quotas } from "./quotas";
 
 export interface CloudParts {
   store: Store;
@@ -32,6 +33,8 @@ export class Cloud {
   readonly baseUrl: () => string;
   readonly log: (line: string) => void;
   readonly options: CloudParts["options"];
+  /** Per-project quotas (defaults; a test may lower them). */
+  readonly quotas = new Quotas();
   private timers = new Set<NodeJS.Timeout>();
   private tasks = new Set<Promise<unknown>>();
   private stopping = false;

@@ -10,3 +10,4 @@ export { DEFAULT_USER, DEFAULT_USER_PROPERTY } from "./nova";
 export type { RequestRecord } from "./http";
 export type { FailRule, FaultSpec, Faults, LatencyRule, Target } from "./faults";
 export type { Token } from "./keystone";
+export type { QuotaLimits, QuotaOverrides, Quotas } from "./quotas";

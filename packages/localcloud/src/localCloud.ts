@@ -18,6 +18,7 @@ import { NovaEmulator, computeRoutes, computeVersionHeaders, parseMicroversion }
 import { keepPidFiles, killStaleServers } from "./serverPids";
 import { ServerRunner } from "./serverRunner";
 import { Store } from "./state";
+import type { Quotas } from "./quotas";
 import { ensureCertificates } from "./tls";
 
 export interface LocalCloudOptions {
@@ -64,6 +65,8 @@ export interface LocalCloud {
   baseImageId: string | undefined;
   octet: number;
   faults: Faults;
+  /** Per-project quotas: `quotas.set(projects.staging, { instances: 1 })` lowers them; `clear()` restores the defaults. */
+  quotas: Quotas;
   /** Requests served so far (method, path, status). */
   requests(): RequestRecord[];
   clearRequests(): void;
@@ -168,6 +171,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     baseImageId,
     octet,
     faults,
+    quotas: cloud.quotas,
     requests: () => [...requestLog.entries],
     clearRequests: () => requestLog.clear(),
     env: (cloudName = CLOUD_NAMES.staging) => ({

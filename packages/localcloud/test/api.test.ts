@@ -410,6 +410,80 @@ describe("localcloud API", function () {
     });
   });
 
+  describe("quotas", () => {
+    afterEach(() => cloud.quotas.clear());
+
+    it("reports and enforces per-project quotas: limits, Cinder's quota set (per type, usage), 403/413 on create", async () => {
+      cloud.quotas.set(api.projectId, {
+        instances: 0,
+        volumes: 1,
+        gigabytes: 3,
+        perType: { standard: { volumes: 0, gigabytes: -1, snapshots: -1 } },
+      });
+      const compute = (await api.call("GET", `/compute/v2.1/limits?tenant_id=${api.projectId}`))
+        .json.limits as { absolute: Record<string, number> };
+      assert.equal(compute.absolute.maxTotalInstances, 0);
+      assert.equal(compute.absolute.totalInstancesUsed, 0);
+      const set = (await api.call("GET", api.vol(`/os-quota-sets/${api.projectId}`))).json
+        .quota_set as Record<string, unknown>;
+      assert.equal(set.id, api.projectId);
+      assert.equal(set.volumes, 1);
+      assert.equal(set.gigabytes, 3);
+      assert.equal(set.volumes_standard, 0);
+      assert.equal(set.volumes___DEFAULT__, -1);
+      assert.ok("gigabytes_standard" in set && "snapshots___DEFAULT__" in set);
+      const flavors = (await api.call("GET", "/compute/v2.1/flavors")).json.flavors as {
+        id: string;
+      }[];
+      const server = await api.call("POST", "/compute/v2.1/servers", {
+        server: { name: "over-quota", flavorRef: flavors[0].id },
+      });
+      assert.equal(server.status, 403, server.text);
+      assert.match(
+        server.text,
+        /Quota exceeded for instances: Requested 1, but already used 0 of 0 instances/,
+      );
+      // Another project's quota set is not for this project to read.
+      assert.equal(
+        (await api.call("GET", api.vol(`/os-quota-sets/${cloud.projects.production}`))).status,
+        403,
+      );
+
+      const ofType = await api.call("POST", api.vol("/volumes"), {
+        volume: { size: 1, volume_type: "standard" },
+      });
+      assert.equal(ofType.status, 413, ofType.text);
+      assert.match(ofType.text, /exceeded for quota 'volumes_standard'/);
+      const tooBig = await api.call("POST", api.vol("/volumes"), { volume: { size: 4 } });
+      assert.equal(tooBig.status, 413);
+      assert.match(tooBig.text, /allowed gigabytes quota/);
+      const first = await api.call("POST", api.vol("/volumes"), { volume: { size: 2 } });
+      assert.equal(first.status, 202, first.text);
+      const id = (first.json.volume as { id: string }).id;
+      const used = (await api.call("GET", api.vol(`/os-quota-sets/${api.projectId}?usage=true`)))
+        .json.quota_set as Record<string, { limit: number; in_use: number }>;
+      assert.deepEqual([used.volumes.limit, used.volumes.in_use], [1, 1]);
+      assert.deepEqual([used.gigabytes.limit, used.gigabytes.in_use], [3, 2]);
+      const second = await api.call("POST", api.vol("/volumes"), { volume: { size: 1 } });
+      assert.equal(second.status, 413);
+      assert.match(
+        second.text,
+        /Maximum number of volumes allowed \(1\) exceeded for quota 'volumes'/,
+      );
+      await waitFor(
+        "available",
+        async () =>
+          ((await api.call("GET", api.vol(`/volumes/${id}`))).json.volume as { status: string })
+            .status === "available",
+      );
+      assert.equal((await api.call("DELETE", api.vol(`/volumes/${id}`))).status, 202);
+      await waitFor(
+        "deleted",
+        async () => (await api.call("GET", api.vol(`/volumes/${id}`))).status === 404,
+      );
+    });
+  });
+
   describe("network", () => {
     it("lists networks by name, allocates and releases floating IPs", async () => {
       const nets = await api.call("GET", "/network/v2.0/networks?name=public");

@@ -3,7 +3,8 @@
 // and the status changes of attaching, detaching and deleting.
 import { ServiceEmulator } from "../cloud";
 import { Faults } from "../faults";
-import { badRequest, notFound } from "../http";
+import { ApiError, badRequest, notFound } from "../http";
+import { withinLimit } from "../quotas";
 import type { Token } from "../keystone";
 import { type Image, type Volume, now, uuid } from "../state";
 import { findVolumeType } from "./volumeTypes";
@@ -34,6 +35,36 @@ export class CinderEmulator extends ServiceEmulator {
     this.save();
   }
 
+  /** Cinder's quota check (413, as Cinder answers): volumes and gigabytes, overall and per type. */
+  private checkQuota(projectId: string, typeName: string, size: number): void {
+    const quota = this.cloud.quotas.of(projectId);
+    const mine = this.records.volumes.filter((v) => v.project_id === projectId);
+    const ofType = mine.filter((v) => v.volume_type === typeName);
+    const gb = (vs: Volume[]) => vs.reduce((sum, v) => sum + v.size, 0);
+    const perType = quota.perType[typeName] ?? { volumes: -1, gigabytes: -1 };
+    if (quota.per_volume_gigabytes >= 0 && size > quota.per_volume_gigabytes)
+      throw new ApiError(
+        413,
+        `VolumeSizeExceedsLimit: Requested volume size ${size}G is larger than maximum allowed limit ${quota.per_volume_gigabytes}G.`,
+        "overLimit",
+      );
+    const checks: [string, number, number, number][] = [
+      ["volumes", quota.volumes, mine.length, 1],
+      [`volumes_${typeName}`, perType.volumes, ofType.length, 1],
+      ["gigabytes", quota.gigabytes, gb(mine), size],
+      [`gigabytes_${typeName}`, perType.gigabytes, gb(ofType), size],
+    ];
+    for (const [resource, limit, used, more] of checks)
+      if (!withinLimit(limit, used, more))
+        throw new ApiError(
+          413,
+          resource.startsWith("volumes")
+            ? `VolumeLimitExceeded: Maximum number of volumes allowed (${limit}) exceeded for quota '${resource}'.`
+            : `VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed ${resource} quota. Requested ${more}G, quota is ${limit}G and ${used}G has been consumed.`,
+          "overLimit",
+        );
+  }
+
   /** Creates a volume record and fills it in the background (copy of the image's tree). */
   create(token: Token, request: NewVolume): Volume {
     const type = findVolumeType(request.volume_type ?? "__DEFAULT__", request.volume_type);
@@ -41,6 +72,7 @@ export class CinderEmulator extends ServiceEmulator {
       throw notFound(`Volume type with name ${request.volume_type ?? ""} could not be found.`);
     if (request.availability_zone && request.availability_zone !== "nova")
       throw badRequest("Availability zone is invalid.");
+    this.checkQuota(token.project.id, type.name, request.size);
     const image = request.image;
     const created = now();
     const volume: Volume = {

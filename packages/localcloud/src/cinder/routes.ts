@@ -78,21 +78,73 @@ export function volumeRoutes(
       })),
     ],
     ["GET", `${P}/limits`, withToken((ctx) => limits(cinder, ctx.params.project))],
+    ["GET", `${P}/os-quota-sets/:target`, withToken((ctx, token) => quotaSet(cinder, ctx, token))],
   ];
 }
 
 function limits(cinder: CinderEmulator, projectId: string) {
   const used = cinder.records.volumes.filter((v) => v.project_id === projectId);
+  const quota = cinder.cloud.quotas.of(projectId);
   return limitsReply({
-    maxTotalVolumes: 100,
-    maxTotalVolumeGigabytes: 10000,
-    maxTotalSnapshots: 100,
-    maxTotalBackups: 10,
-    maxTotalBackupGigabytes: 1000,
+    maxTotalVolumes: quota.volumes,
+    maxTotalVolumeGigabytes: quota.gigabytes,
+    maxTotalSnapshots: quota.snapshots,
+    maxTotalBackups: quota.backups,
+    maxTotalBackupGigabytes: quota.backup_gigabytes,
     totalVolumesUsed: used.length,
     totalGigabytesUsed: used.reduce((sum, v) => sum + v.size, 0),
     totalSnapshotsUsed: 0,
     totalBackupsUsed: 0,
     totalBackupGigabytesUsed: 0,
   });
+}
+
+/**
+ * GET os-quota-sets/<project>[?usage=true]: the project's limits, with a
+ * `volumes_<type>`, `gigabytes_<type>` and `snapshots_<type>` entry per volume
+ * type, as Cinder lists them; with `usage=true` each is `{limit, in_use,
+ * reserved, allocated}`. A project may read only its own (403 otherwise, as
+ * Cinder's default policy).
+ */
+function quotaSet(cinder: CinderEmulator, ctx: RequestContext, token: Token) {
+  const target = ctx.params.target;
+  if (target !== token.project.id)
+    throw new ApiError(
+      403,
+      `Policy doesn't allow volume_extension:quotas:show to be performed.`,
+      "forbidden",
+    );
+  const quota = cinder.cloud.quotas.of(target);
+  const mine = cinder.records.volumes.filter((v) => v.project_id === target);
+  const gb = (vs: typeof mine) => vs.reduce((sum, v) => sum + v.size, 0);
+  const entries: [string, number, number][] = [
+    ["volumes", quota.volumes, mine.length],
+    ["gigabytes", quota.gigabytes, gb(mine)],
+    ["per_volume_gigabytes", quota.per_volume_gigabytes, 0],
+    ["snapshots", quota.snapshots, 0],
+    ["backups", quota.backups, 0],
+    ["backup_gigabytes", quota.backup_gigabytes, 0],
+    ["groups", quota.groups, 0],
+  ];
+  for (const [type, limits] of Object.entries(quota.perType)) {
+    const ofType = mine.filter((v) => v.volume_type === type);
+    entries.push([`volumes_${type}`, limits.volumes, ofType.length]);
+    entries.push([`gigabytes_${type}`, limits.gigabytes, gb(ofType)]);
+    entries.push([`snapshots_${type}`, limits.snapshots, 0]);
+  }
+  const usage = ["true", "True", "1"].includes(ctx.query.get("usage") ?? "");
+  return {
+    status: 200,
+    body: {
+      quota_set: {
+        id: target,
+        ...Object.fromEntries(
+          entries.map(([name, limit, inUse]) => [
+            name,
+            usage ? { limit, in_use: inUse, reserved: 0, allocated: 0 } : limit,
+          ]),
+        ),
+      },
+    },
+  };
 }

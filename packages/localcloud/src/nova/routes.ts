@@ -90,10 +90,12 @@ function availabilityZonesDetail() {
 
 function limits(nova: NovaEmulator, token: Token) {
   const mine = nova.records.servers.filter((s) => s.project_id === token.project.id);
+  const flavor = (id: string) => nova.records.flavors.find((f) => f.id === id);
+  const quota = nova.cloud.quotas.of(token.project.id);
   return limitsReply({
-    maxTotalInstances: 100,
-    maxTotalCores: 200,
-    maxTotalRAMSize: 512000,
+    maxTotalInstances: quota.instances,
+    maxTotalCores: quota.cores,
+    maxTotalRAMSize: quota.ram,
     maxTotalKeypairs: 100,
     maxServerMeta: 128,
     maxImageMeta: 128,
@@ -102,8 +104,8 @@ function limits(nova: NovaEmulator, token: Token) {
     maxServerGroups: 10,
     maxServerGroupMembers: 10,
     totalInstancesUsed: mine.length,
-    totalCoresUsed: mine.length,
-    totalRAMUsed: mine.length * 512,
+    totalCoresUsed: mine.reduce((sum, s) => sum + (flavor(s.flavor_id)?.vcpus ?? 0), 0),
+    totalRAMUsed: mine.reduce((sum, s) => sum + (flavor(s.flavor_id)?.ram ?? 0), 0),
     totalServerGroupsUsed: 0,
   });
 }

@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Faults } from "../faults";
-import { badRequest, conflict, notFound, type Reply, type RequestContext } from "../http";
+import { ApiError, badRequest, conflict, notFound, type Reply, type RequestContext } from "../http";
+import { withinLimit } from "../quotas";
 import type { Token } from "../keystone";
 import { type SecurityGroup, type Server, type Volume, now, uuid } from "../state";
 import type { NovaEmulator } from "./nova";
@@ -43,6 +44,28 @@ interface ServerRequest {
 
 export class ServerCreation {
   constructor(private nova: NovaEmulator) {}
+
+  /** Nova's quota check: instances, cores and RAM of the project (403, as Nova answers). */
+  private checkQuota(flavorId: string, token: Token): void {
+    const flavor = this.nova.records.flavors.find((f) => f.id === flavorId)!;
+    const quota = this.nova.cloud.quotas.of(token.project.id);
+    const mine = this.nova.records.servers.filter((s) => s.project_id === token.project.id);
+    const usedOf = (f: (flavorId: string) => number) =>
+      mine.reduce((sum, s) => sum + f(s.flavor_id), 0);
+    const flavorOf = (id: string) => this.nova.records.flavors.find((f) => f.id === id);
+    const checks: [string, number, number, number][] = [
+      ["instances", quota.instances, mine.length, 1],
+      ["cores", quota.cores, usedOf((id) => flavorOf(id)?.vcpus ?? 0), flavor.vcpus],
+      ["ram", quota.ram, usedOf((id) => flavorOf(id)?.ram ?? 0), flavor.ram],
+    ];
+    for (const [resource, limit, used, more] of checks)
+      if (!withinLimit(limit, used, more))
+        throw new ApiError(
+          403,
+          `Quota exceeded for ${resource}: Requested ${more}, but already used ${used} of ${limit} ${resource}`,
+          "forbidden",
+        );
+  }
 
   create = (ctx: RequestContext, token: Token): Reply => {
     const body = ctx.json<{ server?: Record<string, unknown>; "os:scheduler_hints"?: unknown }>()
@@ -93,6 +116,7 @@ export class ServerCreation {
         throw badRequest("User data needs to be valid base 64.");
       userData = Buffer.from(body.user_data, "base64").toString("utf8");
     }
+    this.checkQuota(flavorId, token);
     const availabilityZone = (body.availability_zone as string | undefined) ?? "nova";
     if (availabilityZone !== "nova")
       throw badRequest(`The requested availability zone is not available`);
