@@ -15,8 +15,9 @@ const USAGE =
 
 async function previewJson(stack: string, cwd: string): Promise<PreviewJson> {
   const { execa } = await import("execa");
-  process.stderr.write(`plan: pulumi preview --json --stack ${stack} ...\n`);
-  const res = await execa("pulumi", ["preview", "--json", "--stack", stack], {
+  process.stderr.write(`plan: pulumi preview --json --show-sames --stack ${stack} ...\n`);
+  // --show-sames: unchanged images are rows of the plan too (Pulumi leaves them out otherwise).
+  const res = await execa("pulumi", ["preview", "--json", "--show-sames", "--stack", stack], {
     cwd,
     env: pulumiCliEnv(),
     reject: false,
