@@ -29,6 +29,7 @@ export class ImageSet extends pulumi.ComponentResource {
     const digest = applianceDigest(
       settings.appliance.repoRoot,
       settings.appliance.fingerprintPaths,
+      settings.appliance.fingerprintExclude,
     );
     const vaultPassword = settings.vaultPassword
       ? pulumi.secret(settings.vaultPassword)
