@@ -1,0 +1,171 @@
+/**
+ * `slurm-image-builder init [--dir <site dir>] [--stack <name>] [--environment <dir>]
+ *  [--from-packer <file.pkrvars.hcl>...] [--build <key>=<file>...] [--force]`
+ *
+ * Writes a site directory into the appliance checkout it is run in (default
+ * `environments/site/images/`): package.json (depends on this package, at
+ * this version), Pulumi.yaml, Pulumi.<stack>.yaml with the appliance paths
+ * relative to it, and a .gitignore. What goes in, lib/site.ts decides.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  DEFAULT_SITE_DIR,
+  environmentOf,
+  findApplianceRoot,
+  siteFiles,
+  type SiteLayout,
+} from "../lib/site";
+import { parseArgs, single, UsageError } from "./args";
+import { packageVersion } from "./version";
+
+export const INIT_USAGE = [
+  "usage: slurm-image-builder init [--dir <site dir>] [--stack <name>] [--environment <environment dir>]",
+  "                                [--from-packer <file.pkrvars.hcl>...] [--build <key>=<file.pkrvars.hcl>...] [--force]",
+  `  --dir          the site directory to write (default: ${DEFAULT_SITE_DIR} of the appliance checkout around the current directory)`,
+  "  --stack        the stack whose config file is written (default: staging)",
+  "  --environment  the appliance environment to build with (default: the environments/<name> that holds the site directory)",
+  "  --from-packer  Packer variable files to import into the stack config",
+  "  --build        a build of the imported config and its own var file (the CI matrix), repeatable",
+  "  --force        overwrite files that exist",
+].join("\n");
+
+/** The Packer import's seam (lib/packer/): config, builds and what it could not carry over. */
+export interface PackerImport {
+  config: Record<string, unknown>;
+  unsupported: { variable: string; value?: unknown; reason: string }[];
+}
+export type PackerImporter = (
+  files: { path: string; text: string }[],
+  builds: { key: string; path: string; text: string }[],
+) => PackerImport;
+
+export interface InitResult {
+  siteDir: string;
+  written: string[];
+  layout: SiteLayout;
+}
+
+export function initCommand(
+  argv: string[],
+  opts: { cwd?: string; importPacker?: PackerImporter; log?: (line: string) => void } = {},
+): InitResult {
+  const cwd = opts.cwd ?? process.cwd();
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const options = parseArgs(
+    argv,
+    {
+      dir: { value: "site directory" },
+      stack: { value: "stack name" },
+      environment: { value: "appliance environment directory" },
+      "from-packer": { value: "Packer variable files", repeat: true },
+      build: { value: "<build key>=<Packer variable file>", repeat: true },
+      force: { flag: true },
+    },
+    INIT_USAGE,
+  );
+  const dirOption = single(options, "dir");
+  const start = dirOption ? path.resolve(cwd, dirOption) : cwd;
+  const applianceRoot = findApplianceRoot(start, isFile);
+  if (!applianceRoot)
+    throw new UsageError(
+      `${start} is not inside a Slurm appliance checkout (no ansible/fatimage.yml there or above): run init in the checkout, or give --dir inside one`,
+      INIT_USAGE,
+    );
+  const siteDir = dirOption ? start : path.join(applianceRoot, DEFAULT_SITE_DIR);
+  const environmentOption = single(options, "environment");
+  const environmentRoot = environmentOption
+    ? path.resolve(cwd, environmentOption)
+    : environmentOf(siteDir, applianceRoot);
+  if (!environmentRoot)
+    throw new UsageError(
+      `${siteDir} is not under ${path.join(applianceRoot, "environments")}/<name>: say which environment with --environment`,
+      INIT_USAGE,
+    );
+  if (!isDirectory(environmentRoot))
+    throw new UsageError(`--environment ${environmentRoot}: not a directory`, INIT_USAGE);
+  const stack = single(options, "stack") ?? "staging";
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new UsageError(`--stack ${stack}: expected letters, digits, '.', '_' or '-'`, INIT_USAGE);
+
+  const imported = importPacker(options.values, cwd, opts.importPacker);
+  const layout: SiteLayout = {
+    applianceRoot,
+    siteDir,
+    environmentRoot,
+    stack,
+    version: packageVersion(),
+    config: imported?.config,
+    notes: imported ? packerNotes(imported, options.values["from-packer"] ?? []) : undefined,
+  };
+  const files = siteFiles(layout);
+  const existing = Object.keys(files).filter((f) => fs.existsSync(path.join(siteDir, f)));
+  if (existing.length > 0 && !options.flags.has("force"))
+    throw new Error(
+      `${siteDir} already has ${existing.join(", ")}: not overwritten (--force overwrites them)`,
+    );
+  fs.mkdirSync(siteDir, { recursive: true });
+  for (const [name, content] of Object.entries(files))
+    fs.writeFileSync(path.join(siteDir, name), content);
+  for (const u of imported?.unsupported ?? [])
+    log(
+      `not imported: ${u.variable}${u.value === undefined ? "" : ` = ${JSON.stringify(u.value)}`}: ${u.reason}`,
+    );
+  const rel = path.relative(cwd, siteDir) || ".";
+  log(
+    [
+      `wrote ${Object.keys(files).join(", ")} in ${siteDir}`,
+      "next:",
+      `  cd ${rel} && npm install`,
+      `  pulumi stack init ${stack}      # or: pulumi stack select ${stack}`,
+      `  pulumi preview --diff           # what would build, and why`,
+    ].join("\n"),
+  );
+  return { siteDir, written: Object.keys(files), layout };
+}
+
+function importPacker(
+  values: Record<string, string[]>,
+  cwd: string,
+  importer: PackerImporter | undefined,
+): PackerImport | undefined {
+  const files = values["from-packer"] ?? [];
+  const builds = values.build ?? [];
+  if (files.length === 0 && builds.length === 0) return undefined;
+  if (!importer)
+    throw new UsageError(
+      "--from-packer/--build: the Packer import is not part of this version of slurm-image-builder",
+      INIT_USAGE,
+    );
+  const read = (file: string) => ({
+    path: file,
+    text: fs.readFileSync(path.resolve(cwd, file), "utf8"),
+  });
+  return importer(
+    files.map(read),
+    builds.map((spec) => {
+      const at = spec.indexOf("=");
+      if (at <= 0 || at === spec.length - 1)
+        throw new UsageError(
+          `--build ${spec}: expected <build key>=<Packer variable file>`,
+          INIT_USAGE,
+        );
+      return { key: spec.slice(0, at), ...read(spec.slice(at + 1)) };
+    }),
+  );
+}
+
+function packerNotes(imported: PackerImport, files: string[]): string[] {
+  return [
+    `Imported from Packer variable files: ${files.join(", ")}.`,
+    ...imported.unsupported.map((u) => `Not imported: ${u.variable}: ${u.reason}`),
+  ];
+}
+
+function isFile(file: string): boolean {
+  return fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+function isDirectory(dir: string): boolean {
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
