@@ -30,15 +30,26 @@ export const INIT_USAGE = [
   "  --force        overwrite files that exist",
 ].join("\n");
 
-/** The Packer import's seam (lib/packer/): config, builds and what it could not carry over. */
+/** A Packer variable file, read. */
+export interface VarFileText {
+  path: string;
+  text: string;
+}
+
+/**
+ * The Packer import (lib/packer/, `importPackerVarFiles(files, { builds })`):
+ * the stack config (keys without namespace), what it could not carry over
+ * and why, and notes on what differs from Packer.
+ */
 export interface PackerImport {
   config: Record<string, unknown>;
   unsupported: { variable: string; value?: unknown; reason: string }[];
+  notes?: string[];
 }
 export type PackerImporter = (
-  files: { path: string; text: string }[],
-  builds: { key: string; path: string; text: string }[],
-) => PackerImport;
+  files: VarFileText[],
+  builds: { key: string; files: VarFileText[] }[],
+) => Promise<PackerImport>;
 
 export interface InitResult {
   siteDir: string;
@@ -46,10 +57,10 @@ export interface InitResult {
   layout: SiteLayout;
 }
 
-export function initCommand(
+export async function initCommand(
   argv: string[],
   opts: { cwd?: string; importPacker?: PackerImporter; log?: (line: string) => void } = {},
-): InitResult {
+): Promise<InitResult> {
   const cwd = opts.cwd ?? process.cwd();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const options = parseArgs(
@@ -88,7 +99,7 @@ export function initCommand(
   if (!/^[A-Za-z0-9_.-]+$/.test(stack))
     throw new UsageError(`--stack ${stack}: expected letters, digits, '.', '_' or '-'`, INIT_USAGE);
 
-  const imported = importPacker(options.values, cwd, opts.importPacker);
+  const imported = await importPacker(options.values, cwd, opts.importPacker);
   const layout: SiteLayout = {
     applianceRoot,
     siteDir,
@@ -124,11 +135,11 @@ export function initCommand(
   return { siteDir, written: Object.keys(files), layout };
 }
 
-function importPacker(
+async function importPacker(
   values: Record<string, string[]>,
   cwd: string,
   importer: PackerImporter | undefined,
-): PackerImport | undefined {
+): Promise<PackerImport | undefined> {
   const files = values["from-packer"] ?? [];
   const builds = values.build ?? [];
   if (files.length === 0 && builds.length === 0) return undefined;
@@ -150,15 +161,16 @@ function importPacker(
           `--build ${spec}: expected <build key>=<Packer variable file>`,
           INIT_USAGE,
         );
-      return { key: spec.slice(0, at), ...read(spec.slice(at + 1)) };
+      return { key: spec.slice(0, at), files: [read(spec.slice(at + 1))] };
     }),
   );
 }
 
 function packerNotes(imported: PackerImport, files: string[]): string[] {
   return [
-    `Imported from Packer variable files: ${files.join(", ")}.`,
+    `Imported from Packer variable files: ${files.join(", ") || "(per build only)"}; repoRoot and environmentRoot are where this directory is.`,
     ...imported.unsupported.map((u) => `Not imported: ${u.variable}: ${u.reason}`),
+    ...(imported.notes ?? []),
   ];
 }
 

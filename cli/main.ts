@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (command) {
     case "init":
-      initCommand(rest);
+      await initCommand(rest);
       return 0;
     case "plan":
       return planCommand(rest);

@@ -126,7 +126,9 @@ export function stackConfigYaml(layout: SiteLayout): string {
     "# repoRoot and environmentRoot are relative to this directory.",
     ...(layout.notes ?? []).map((n) => `# ${n}`),
   ];
-  const config = { ...appliancePaths(layout), ...(layout.config ?? {}) };
+  // Where the appliance is comes from where this directory is, not from the import.
+  const { repoRoot: _r, environmentRoot: _e, ...rest } = layout.config ?? {};
+  const config = { ...appliancePaths(layout), ...rest };
   const body = stringify({ config: namespaced(config) });
   const template = layout.config
     ? []

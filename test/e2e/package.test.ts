@@ -203,13 +203,22 @@ describe("end to end: the npm package installed into an appliance checkout", fun
     assert.ok(fs.readdirSync(path.join(site, ".build-state", "logs", "staging")).length > 0);
   });
 
-  it("the package's plan and tfvars commands read the site's stack", async () => {
+  it("a setting changed in the site's stack file is an update, never a rebuild", async () => {
+    await pulumi(["config", "set", "slurm-image-builder:sshTimeoutMinutes", "4"]);
+    const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout) as {
+      steps: { op: string; urn: string }[];
+    };
+    const ops = preview.steps.filter((s) => s.urn.endsWith("::fat-image")).map((s) => s.op);
+    assert.deepEqual(ops, ["update"]);
+  });
+
+  it("the package's plan and tfvars commands read the site's stack (plan: that setting is no rebuild)", async () => {
     const plan = await execa(bin(site), ["plan", "--stack", "staging"], {
       cwd: site,
       env,
       extendEnv: false,
     });
-    assert.match(plan.stdout, /\| `fat` \| unchanged \|/);
+    assert.match(plan.stdout, /\| `fat` \| \*\*update properties\*\* \|/);
     const out = path.join(e2e.dir, "cluster_image.auto.tfvars.json");
     await execa(bin(site), ["tfvars", "--stack", "staging", "--out", out], {
       cwd: site,
@@ -221,15 +230,6 @@ describe("end to end: the npm package installed into an appliance checkout", fun
       vars.cluster_image_id,
       JSON.parse((await pulumi(["stack", "output", "cluster_image_id", "--json"])).stdout),
     );
-  });
-
-  it("a setting changed in the site's stack file is an update, never a rebuild", async () => {
-    await pulumi(["config", "set", "slurm-image-builder:sshTimeoutMinutes", "4"]);
-    const preview = JSON.parse((await pulumi(["preview", "--json"])).stdout) as {
-      steps: { op: string; urn: string }[];
-    };
-    const ops = preview.steps.filter((s) => s.urn.endsWith("::fat-image")).map((s) => s.op);
-    assert.deepEqual(ops, ["update"]);
   });
 
   it("a stack stored by a checkout (tsx runner) moves to the package with an update, never a rebuild", async () => {

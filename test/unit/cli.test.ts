@@ -20,7 +20,7 @@ describe("slurm-image-builder command line", () => {
     };
     const usage = "usage: x";
 
-    it("reads --name value, --name=value, repeated values and switches", () => {
+    it("reads --name value, --name=value, repeated values and switches", async () => {
       const got = parseArgs(
         ["--stack=a=b", "--from-packer", "x.hcl", "y.hcl", "--force", "--from-packer", "z.hcl"],
         known,
@@ -30,7 +30,7 @@ describe("slurm-image-builder command line", () => {
       assert.deepEqual([...got.flags], ["force"]);
     });
 
-    it("refuses unknown options, bare words, a missing value and a single option twice, with the usage", () => {
+    it("refuses unknown options, bare words, a missing value and a single option twice, with the usage", async () => {
       assert.throws(
         () => parseArgs(["--stak", "s"], known, usage),
         /^UsageError: unknown argument --stak\nusage: x$/,
@@ -65,7 +65,7 @@ describe("slurm-image-builder command line", () => {
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("finds the appliance above the current directory and its environment", () => {
+    it("finds the appliance above the current directory and its environment", async () => {
       const inside = path.join(appliance, "environments", "site", "inventory");
       assert.equal(
         findApplianceRoot(inside, (f) => fs.existsSync(f)),
@@ -82,9 +82,9 @@ describe("slurm-image-builder command line", () => {
       assert.equal(environmentOf(path.join(appliance, "images"), appliance), undefined);
     });
 
-    it("writes environments/site/images with the package pinned and the appliance paths relative to it", () => {
+    it("writes environments/site/images with the package pinned and the appliance paths relative to it", async () => {
       const cwd = path.join(appliance, "ansible");
-      const result = initCommand([], { cwd, log });
+      const result = await initCommand([], { cwd, log });
       const site = path.join(appliance, "environments", "site", "images");
       assert.equal(result.siteDir, site);
       assert.deepEqual(fs.readdirSync(site).sort(), [
@@ -108,8 +108,8 @@ describe("slurm-image-builder command line", () => {
       assert.match(lines.join("\n"), /npm install/);
     });
 
-    it("the written paths resolve to the appliance from the site directory (no APPLIANCES_* needed)", () => {
-      const { siteDir } = initCommand([], { cwd: appliance, log });
+    it("the written paths resolve to the appliance from the site directory (no APPLIANCES_* needed)", async () => {
+      const { siteDir } = await initCommand([], { cwd: appliance, log });
       const stack = parse(fs.readFileSync(path.join(siteDir, "Pulumi.staging.yaml"), "utf8"));
       const config = Object.fromEntries(
         Object.entries(stack.config as Record<string, unknown>).map(([k, v]) => [
@@ -135,16 +135,19 @@ describe("slurm-image-builder command line", () => {
       assert.deepEqual(settings.appliance.fingerprintExclude, [siteDir]);
     });
 
-    it("--dir elsewhere in the environments, --stack, and no overwrite without --force", () => {
+    it("--dir elsewhere in the environments, --stack, and no overwrite without --force", async () => {
       fs.mkdirSync(path.join(appliance, "environments", "prod"));
-      const { siteDir } = initCommand(["--dir", "environments/prod/img", "--stack", "production"], {
-        cwd: appliance,
-        log,
-      });
+      const { siteDir } = await initCommand(
+        ["--dir", "environments/prod/img", "--stack", "production"],
+        {
+          cwd: appliance,
+          log,
+        },
+      );
       const stack = parse(fs.readFileSync(path.join(siteDir, "Pulumi.production.yaml"), "utf8"));
       assert.equal(stack.config["slurm-image-builder:environmentRoot"], "..");
       assert.equal(stack.config["slurm-image-builder:repoRoot"], "../../..");
-      assert.throws(
+      await assert.rejects(
         () =>
           initCommand(["--dir", "environments/prod/img", "--stack", "production"], {
             cwd: appliance,
@@ -152,47 +155,55 @@ describe("slurm-image-builder command line", () => {
           }),
         /already has package\.json, Pulumi\.yaml, Pulumi\.production\.yaml, \.gitignore: not overwritten \(--force/,
       );
-      initCommand(["--dir", "environments/prod/img", "--stack", "production", "--force"], {
+      await initCommand(["--dir", "environments/prod/img", "--stack", "production", "--force"], {
         cwd: appliance,
         log,
       });
     });
 
-    it("says what is wrong: outside an appliance, a directory outside environments/, a bad stack name", () => {
-      assert.throws(
+    it("says what is wrong: outside an appliance, a directory outside environments/, a bad stack name", async () => {
+      await assert.rejects(
         () => initCommand([], { cwd: dir, log }),
         /is not inside a Slurm appliance checkout \(no ansible\/fatimage\.yml/,
       );
-      assert.throws(
+      await assert.rejects(
         () => initCommand(["--dir", "images"], { cwd: appliance, log }),
         /is not under .*environments\/<name>: say which environment with --environment/,
       );
-      const { siteDir } = initCommand(["--dir", "images", "--environment", "environments/site"], {
-        cwd: appliance,
-        log,
-      });
+      const { siteDir } = await initCommand(
+        ["--dir", "images", "--environment", "environments/site"],
+        {
+          cwd: appliance,
+          log,
+        },
+      );
       const stack = parse(fs.readFileSync(path.join(siteDir, "Pulumi.staging.yaml"), "utf8"));
       assert.equal(stack.config["slurm-image-builder:environmentRoot"], "../environments/site");
-      assert.throws(
+      await assert.rejects(
         () => initCommand(["--stack", "a b"], { cwd: appliance, log }),
         /--stack a b: expected letters/,
       );
     });
 
-    it("--from-packer carries the importer's config into the stack file and reports what it did not import", () => {
+    it("--from-packer carries the importer's config into the stack file and reports what it did not import", async () => {
       fs.writeFileSync(path.join(dir, "site.pkrvars.hcl"), 'flavor = "general.v1.small"\n');
       fs.writeFileSync(path.join(dir, "rl9.pkrvars.hcl"), 'source_image_name = "rocky"\n');
       const calls: unknown[] = [];
-      const importer: PackerImporter = (files, builds) => {
+      const importer: PackerImporter = async (files, builds) => {
         calls.push({ files, builds });
         return {
-          config: { flavor: "general.v1.small", builds: { RL9: { sourceImageName: "rocky" } } },
+          config: {
+            // A repo_root of the CI machine is not where this checkout is: init's paths win.
+            repoRoot: "/ci/checkout",
+            flavor: "general.v1.small",
+            builds: { RL9: { sourceImageName: "rocky" } },
+          },
           unsupported: [
             { variable: "use_blockstorage_volume", value: false, reason: "only true is supported" },
           ],
         };
       };
-      initCommand(
+      await initCommand(
         [
           "--from-packer",
           path.join(dir, "site.pkrvars.hcl"),
@@ -213,8 +224,9 @@ describe("slurm-image-builder command line", () => {
           builds: [
             {
               key: "RL9",
-              path: path.join(dir, "rl9.pkrvars.hcl"),
-              text: 'source_image_name = "rocky"\n',
+              files: [
+                { path: path.join(dir, "rl9.pkrvars.hcl"), text: 'source_image_name = "rocky"\n' },
+              ],
             },
           ],
         },
@@ -225,11 +237,12 @@ describe("slurm-image-builder command line", () => {
       );
       assert.match(text, /^# Not imported: use_blockstorage_volume: only true is supported$/m);
       assert.equal(parse(text).config["slurm-image-builder:flavor"], "general.v1.small");
+      assert.equal(parse(text).config["slurm-image-builder:repoRoot"], "../../..");
       assert.match(
         lines.join("\n"),
         /not imported: use_blockstorage_volume = false: only true is supported/,
       );
-      assert.throws(
+      await assert.rejects(
         () =>
           initCommand(["--build", "RL9", "--force"], {
             cwd: appliance,
