@@ -127,8 +127,10 @@ export function stackConfigYaml(layout: SiteLayout): string {
     ...(layout.notes ?? []).map((n) => `# ${n}`),
   ];
   // Where the appliance is comes from where this directory is, not from the import.
-  const { repoRoot: _r, environmentRoot: _e, ...rest } = layout.config ?? {};
-  const config = { ...appliancePaths(layout), ...rest };
+  const imported = Object.entries(layout.config ?? {}).filter(
+    ([key]) => key !== "repoRoot" && key !== "environmentRoot",
+  );
+  const config = { ...appliancePaths(layout), ...Object.fromEntries(imported) };
   const body = stringify({ config: namespaced(config) });
   const template = layout.config
     ? []
