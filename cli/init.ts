@@ -9,10 +9,21 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { formatProblems } from "../lib/config/errors";
 import {
+  checkImportedConfig,
+  importPackerVarFiles,
+  importReport,
+  readVarFiles,
+  renderStackFile,
+  type PackerImport,
+} from "../lib/packer";
+import {
+  appliancePaths,
   DEFAULT_SITE_DIR,
   environmentOf,
   findApplianceRoot,
+  PACKAGE_NAME,
   siteFiles,
   type SiteLayout,
 } from "../lib/site";
@@ -30,27 +41,6 @@ export const INIT_USAGE = [
   "  --force        overwrite files that exist",
 ].join("\n");
 
-/** A Packer variable file, read. */
-export interface VarFileText {
-  path: string;
-  text: string;
-}
-
-/**
- * The Packer import (lib/packer/, `importPackerVarFiles(files, { builds })`):
- * the stack config (keys without namespace), what it could not carry over
- * and why, and notes on what differs from Packer.
- */
-export interface PackerImport {
-  config: Record<string, unknown>;
-  unsupported: { variable: string; value?: unknown; reason: string }[];
-  notes?: string[];
-}
-export type PackerImporter = (
-  files: VarFileText[],
-  builds: { key: string; files: VarFileText[] }[],
-) => Promise<PackerImport>;
-
 export interface InitResult {
   siteDir: string;
   written: string[];
@@ -59,7 +49,7 @@ export interface InitResult {
 
 export async function initCommand(
   argv: string[],
-  opts: { cwd?: string; importPacker?: PackerImporter; log?: (line: string) => void } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
 ): Promise<InitResult> {
   const cwd = opts.cwd ?? process.cwd();
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -99,16 +89,21 @@ export async function initCommand(
   if (!/^[A-Za-z0-9_.-]+$/.test(stack))
     throw new UsageError(`--stack ${stack}: expected letters, digits, '.', '_' or '-'`, INIT_USAGE);
 
-  const imported = await importPacker(options.values, cwd, opts.importPacker);
   const layout: SiteLayout = {
     applianceRoot,
     siteDir,
     environmentRoot,
     stack,
     version: packageVersion(),
-    config: imported?.config,
-    notes: imported ? packerNotes(imported, options.values["from-packer"] ?? []) : undefined,
   };
+  const imported = await importPacker(options.values, cwd);
+  if (imported) {
+    const text = renderStackFile(withSitePaths(imported, layout), {
+      namespace: PACKAGE_NAME,
+      writtenBy: `slurm-image-builder init ${argv.join(" ")}`,
+    });
+    layout.stackFile = text.endsWith("\n") ? text : `${text}\n`;
+  }
   const files = siteFiles(layout);
   const existing = Object.keys(files).filter((f) => fs.existsSync(path.join(siteDir, f)));
   if (existing.length > 0 && !options.flags.has("force"))
@@ -118,10 +113,20 @@ export async function initCommand(
   fs.mkdirSync(siteDir, { recursive: true });
   for (const [name, content] of Object.entries(files))
     fs.writeFileSync(path.join(siteDir, name), content);
-  for (const u of imported?.unsupported ?? [])
+  if (imported) {
+    const problems = checkImportedConfig(withSitePaths(imported, layout).config, {
+      cwd: siteDir,
+      env: opts.env ?? process.env,
+      namespace: PACKAGE_NAME,
+    });
     log(
-      `not imported: ${u.variable}${u.value === undefined ? "" : ` = ${JSON.stringify(u.value)}`}: ${u.reason}`,
+      importReport(
+        imported,
+        path.join(siteDir, `Pulumi.${stack}.yaml`),
+        problems.length ? formatProblems(problems, PACKAGE_NAME) : undefined,
+      ).trimEnd(),
     );
+  }
   const rel = path.relative(cwd, siteDir) || ".";
   log(
     [
@@ -135,43 +140,54 @@ export async function initCommand(
   return { siteDir, written: Object.keys(files), layout };
 }
 
+/** The Packer import (lib/packer/) of --from-packer and --build, if any were given. */
 async function importPacker(
   values: Record<string, string[]>,
   cwd: string,
-  importer: PackerImporter | undefined,
 ): Promise<PackerImport | undefined> {
   const files = values["from-packer"] ?? [];
   const builds = values.build ?? [];
   if (files.length === 0 && builds.length === 0) return undefined;
-  if (!importer)
-    throw new UsageError(
-      "--from-packer/--build: the Packer import is not part of this version of slurm-image-builder",
-      INIT_USAGE,
-    );
-  const read = (file: string) => ({
-    path: file,
-    text: fs.readFileSync(path.resolve(cwd, file), "utf8"),
-  });
-  return importer(
-    files.map(read),
-    builds.map((spec) => {
+  return importPackerVarFiles(readVarFiles(files, cwd), {
+    builds: builds.map((spec) => {
       const at = spec.indexOf("=");
       if (at <= 0 || at === spec.length - 1)
         throw new UsageError(
           `--build ${spec}: expected <build key>=<Packer variable file>`,
           INIT_USAGE,
         );
-      return { key: spec.slice(0, at), files: [read(spec.slice(at + 1))] };
+      return { key: spec.slice(0, at), files: readVarFiles([spec.slice(at + 1)], cwd) };
     }),
-  );
+  });
 }
 
-function packerNotes(imported: PackerImport, files: string[]): string[] {
-  return [
-    `Imported from Packer variable files: ${files.join(", ") || "(per build only)"}; repoRoot and environmentRoot are where this directory is.`,
-    ...imported.unsupported.map((u) => `Not imported: ${u.variable}: ${u.reason}`),
-    ...(imported.notes ?? []),
-  ];
+/**
+ * The import with the appliance paths of the site directory: where the
+ * checkout is comes from where this directory is, not from a `repo_root` of
+ * the machine Packer ran on (that one is reported instead).
+ */
+export function withSitePaths(imported: PackerImport, layout: SiteLayout): PackerImport {
+  const { repoRoot, environmentRoot, ...rest } = imported.config;
+  const paths = appliancePaths(layout);
+  const replaced = Object.entries({ repoRoot, environmentRoot })
+    .filter(([key, value]) => value !== undefined && value !== paths[key as keyof typeof paths])
+    .map(
+      ([key, value]) =>
+        `${key}: ${JSON.stringify(value)} from the var files replaced by ${paths[key as keyof typeof paths]}, where this directory is`,
+    );
+  const origins = { ...imported.origins };
+  delete origins.repoRoot;
+  delete origins.environmentRoot;
+  return {
+    ...imported,
+    config: { ...paths, ...rest },
+    origins,
+    notes: [
+      "repoRoot and environmentRoot are relative to this directory (written by init).",
+      ...replaced,
+      ...imported.notes,
+    ],
+  };
 }
 
 function isFile(file: string): boolean {

@@ -26,10 +26,8 @@ export interface SiteLayout {
   stack: string;
   /** The version of this package the site depends on (exact: a bump is a reviewed diff). */
   version: string;
-  /** Stack config beyond the appliance paths (keys without namespace), e.g. imported from Packer. */
-  config?: Record<string, unknown>;
-  /** Comment lines for the top of the stack config (e.g. what was not imported, and why). */
-  notes?: string[];
+  /** The stack file, when made elsewhere (imported from Packer); else a commented template. */
+  stackFile?: string;
 }
 
 /**
@@ -115,34 +113,26 @@ function pulumiYaml(environment: string): string {
   ].join("\n");
 }
 
-/** The stack config file: the appliance paths, then the given config or a commented template. */
+/** The stack config file: the given one, or the appliance paths and a commented template. */
 export function stackConfigYaml(layout: SiteLayout): string {
-  const namespaced = (config: Record<string, unknown>) =>
-    Object.fromEntries(
-      Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `${PACKAGE_NAME}:${k}`, v]),
-    );
+  if (layout.stackFile !== undefined) return layout.stackFile;
   const header = [
     `# Stack ${layout.stack} of ${PACKAGE_NAME}: see its README (Configuration reference).`,
     "# repoRoot and environmentRoot are relative to this directory.",
-    ...(layout.notes ?? []).map((n) => `# ${n}`),
   ];
-  // Where the appliance is comes from where this directory is, not from the import.
-  const imported = Object.entries(layout.config ?? {}).filter(
-    ([key]) => key !== "repoRoot" && key !== "environmentRoot",
-  );
-  const config = { ...appliancePaths(layout), ...Object.fromEntries(imported) };
-  const body = stringify({ config: namespaced(config) });
-  const template = layout.config
-    ? []
-    : [
-        "  # The builder VM and the images; fill in and uncomment (or import a Packer",
-        "  # var file: slurm-image-builder init --from-packer <file.pkrvars.hcl>).",
-        `  # ${PACKAGE_NAME}:flavor: <flavor with ~8 GB RAM>`,
-        `  # ${PACKAGE_NAME}:networks: [<network id or name>]`,
-        `  # ${PACKAGE_NAME}:builds:`,
-        "  #   RL9:",
-        "  #     sourceImageName: Rocky-9-GenericCloud-Base-9.4",
-        "  #     inventoryGroups: fatimage",
-      ];
+  const paths = appliancePaths(layout);
+  const body = stringify({
+    config: Object.fromEntries(Object.entries(paths).map(([k, v]) => [`${PACKAGE_NAME}:${k}`, v])),
+  });
+  const template = [
+    "  # The builder VM and the images; fill in and uncomment (or import the Packer",
+    "  # var files: slurm-image-builder init --from-packer <file.pkrvars.hcl> --force).",
+    `  # ${PACKAGE_NAME}:flavor: <flavor with ~8 GB RAM>`,
+    `  # ${PACKAGE_NAME}:networks: [<network id or name>]`,
+    `  # ${PACKAGE_NAME}:builds:`,
+    "  #   RL9:",
+    "  #     sourceImageName: Rocky-9-GenericCloud-Base-9.4",
+    "  #     inventoryGroups: fatimage",
+  ];
   return [...header, body.trimEnd(), ...template, ""].join("\n");
 }

@@ -83,7 +83,7 @@ describe("end to end: the npm package installed into an appliance checkout", fun
   });
   after(async () => e2e && (await e2e.stop()));
 
-  it("init (the package's bin, run in the checkout) writes the site directory", async () => {
+  it("init --build <key>=<Packer var file> (the package's bin, run in the checkout) writes the site directory", async () => {
     // As `npx slurm-image-builder init` would: the package installed somewhere else first.
     const cli = path.join(e2e.dir, "npx");
     fs.mkdirSync(cli);
@@ -92,13 +92,19 @@ describe("end to end: the npm package installed into an appliance checkout", fun
       JSON.stringify({ name: "npx", private: true, dependencies: {} }),
     );
     installIntoSite(cli, tarball);
-    const res = await execa(bin(cli), ["init"], {
-      cwd: path.join(appliance, "environments", "site"),
-      env,
-      extendEnv: false,
-    });
+    // The site's Packer var file of this cloud (the fixture's LOCALCLOUD: the local stack's fat build).
+    const res = await execa(
+      bin(cli),
+      ["init", "--build", "fat=../.stackhpc/LOCALCLOUD.pkrvars.hcl"],
+      {
+        cwd: path.join(appliance, "environments", "site"),
+        env,
+        extendEnv: false,
+      },
+    );
     site = path.join(appliance, "environments", "site", "images");
     assert.match(res.stderr, /wrote package\.json, Pulumi\.yaml, Pulumi\.staging\.yaml/);
+    assert.match(res.stderr, /settings for 1 build\(s\) \(fat\)/);
     assert.deepEqual(fs.readdirSync(site).sort(), [
       ".gitignore",
       "Pulumi.staging.yaml",
@@ -156,14 +162,8 @@ describe("end to end: the npm package installed into an appliance checkout", fun
 
   it("pulumi preview in the site directory shows the build; up builds it from the compiled runner", async () => {
     await pulumi(["stack", "init", "staging"]);
-    for (const [key, value] of [
-      ["flavor", "general.v1.small"],
-      ["networks[0]", "localcloud-net"],
-      ["sshTimeoutMinutes", "3"],
-      ["builds.fat.sourceImageName", "debian-12-localcloud"],
-      ["builds.fat.inventoryGroups", "fatimage"],
-    ])
-      await pulumi(["config", "set", "--path", `slurm-image-builder:${key}`, value]);
+    // Imported from the var file: flavor, networks, source image, groups. Only a setting Packer had fixed:
+    await pulumi(["config", "set", "slurm-image-builder:sshTimeoutMinutes", "3"]);
     const preview = await pulumi(["preview", "--diff", "--stack", "staging"]);
     assert.match(
       preview.stdout,

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { parseArgs } from "../../cli/args";
-import { initCommand, type PackerImporter } from "../../cli/init";
+import { initCommand } from "../../cli/init";
 import { packageVersion } from "../../cli/version";
 import { environmentOf, findApplianceRoot } from "../../lib/site";
 import { resolveStackConfig } from "../../lib/config/resolve";
@@ -185,70 +185,47 @@ describe("slurm-image-builder command line", () => {
       );
     });
 
-    it("--from-packer carries the importer's config into the stack file and reports what it did not import", async () => {
-      fs.writeFileSync(path.join(dir, "site.pkrvars.hcl"), 'flavor = "general.v1.small"\n');
-      fs.writeFileSync(path.join(dir, "rl9.pkrvars.hcl"), 'source_image_name = "rocky"\n');
-      const calls: unknown[] = [];
-      const importer: PackerImporter = async (files, builds) => {
-        calls.push({ files, builds });
-        return {
-          config: {
-            // A repo_root of the CI machine is not where this checkout is: init's paths win.
-            repoRoot: "/ci/checkout",
-            flavor: "general.v1.small",
-            builds: { RL9: { sourceImageName: "rocky" } },
-          },
-          unsupported: [
-            { variable: "use_blockstorage_volume", value: false, reason: "only true is supported" },
-          ],
-        };
-      };
+    it("--from-packer/--build: the stack file is the Packer import, with the site's appliance paths", async () => {
+      // A CI machine's repo_root is not where this checkout is: init's paths win, and say so.
+      fs.writeFileSync(path.join(dir, "ci.pkrvars.hcl"), 'repo_root = "/ci/checkout"\n');
       await initCommand(
         [
           "--from-packer",
-          path.join(dir, "site.pkrvars.hcl"),
+          "environments/site/builder.pkrvars.hcl",
+          path.join(dir, "ci.pkrvars.hcl"),
           "--build",
-          `RL9=${path.join(dir, "rl9.pkrvars.hcl")}`,
+          "RL9=environments/site/builds/RL9.pkrvars.hcl",
+          "--build",
+          "RL9-cuda=environments/site/builds/RL9-cuda.pkrvars.hcl",
         ],
-        {
-          cwd: appliance,
-          log,
-          importPacker: importer,
-        },
+        { cwd: appliance, env: {}, log },
       );
-      assert.deepEqual(calls, [
-        {
-          files: [
-            { path: path.join(dir, "site.pkrvars.hcl"), text: 'flavor = "general.v1.small"\n' },
-          ],
-          builds: [
-            {
-              key: "RL9",
-              files: [
-                { path: path.join(dir, "rl9.pkrvars.hcl"), text: 'source_image_name = "rocky"\n' },
-              ],
-            },
-          ],
-        },
-      ]);
       const text = fs.readFileSync(
         path.join(appliance, "environments/site/images/Pulumi.staging.yaml"),
         "utf8",
       );
-      assert.match(text, /^# Not imported: use_blockstorage_volume: only true is supported$/m);
-      assert.equal(parse(text).config["slurm-image-builder:flavor"], "general.v1.small");
-      assert.equal(parse(text).config["slurm-image-builder:repoRoot"], "../../..");
+      const config = parse(text).config as Record<string, unknown>;
+      assert.equal(config["slurm-image-builder:repoRoot"], "../../..");
+      assert.equal(config["slurm-image-builder:environmentRoot"], "..");
+      assert.equal(config["slurm-image-builder:flavor"], "general.v1.medium");
+      const builds = config["slurm-image-builder:builds"] as Record<
+        string,
+        Record<string, unknown>
+      >;
+      assert.equal(builds.RL9.volumeSize, 25);
+      assert.deepEqual(Object.keys(config["slurm-image-builder:builds"] as object), [
+        "RL9",
+        "RL9-cuda",
+      ]);
+      // What was not imported is in the file and in the output, never dropped silently.
+      assert.match(text, /NOT IMPORTED:\n#\s+- os_version/);
       assert.match(
-        lines.join("\n"),
-        /not imported: use_blockstorage_volume = false: only true is supported/,
+        text,
+        /repoRoot: "\/ci\/checkout" from the var files replaced by \.\.\/\.\.\/\.\., where this directory is/,
       );
+      assert.match(lines.join("\n"), /not imported \(\d+\):\n\s+- os_version/);
       await assert.rejects(
-        () =>
-          initCommand(["--build", "RL9", "--force"], {
-            cwd: appliance,
-            log,
-            importPacker: importer,
-          }),
+        () => initCommand(["--build", "RL9", "--force"], { cwd: appliance, log }),
         /--build RL9: expected <build key>=<Packer variable file>/,
       );
     });
