@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
+import { nodeArguments } from "../runner/launch";
 import {
   ENV,
   parseProvisionResult,
@@ -9,7 +9,7 @@ import {
 } from "../lib/protocol";
 
 export interface AnsibleProvisionArgs {
-  /** This project's root: where runner/provision.ts lives. */
+  /** The Pulumi project directory (the runner's working directory). */
   projectRoot: string;
   spec: pulumi.Input<ProvisionSpec>;
   /** Secret: private key of the builder's keypair. */
@@ -45,12 +45,7 @@ export class AnsibleProvision extends pulumi.ComponentResource {
     const run = new command.local.Command(
       `${name}-playbook`,
       {
-        interpreter: [
-          process.execPath,
-          "--import",
-          "tsx",
-          path.join(args.projectRoot, "runner", "provision.ts"),
-        ],
+        interpreter: [process.execPath, ...nodeArguments("runner/provision")],
         create: "provision",
         dir: args.projectRoot,
         environment,

@@ -134,7 +134,7 @@ export class ImageBuild extends pulumi.ComponentResource {
     const runner = runnerCommand(
       `${name}-image`,
       {
-        script: "runner/main.ts",
+        script: "runner/main",
         modes: { create: "build", update: "update", delete: "delete" },
         environment: {
           ...(args.cloud?.environment ?? {}),

@@ -66,7 +66,7 @@ export class ImagePromotion extends pulumi.ComponentResource {
     const runner = runnerCommand(
       `${name}-promotion`,
       {
-        script: "runner/promoteMain.ts",
+        script: "runner/promoteMain",
         modes: { create: "promote", update: "promote", delete: "unpromote" },
         environment: {
           ...(args.cloud?.environment ?? {}),

@@ -27,7 +27,11 @@ export interface BuildInputs {
 }
 
 export function buildInputs(settings: StackSettings, project: string, stack: string): BuildInputs {
-  const digest = applianceDigest(settings.appliance.repoRoot, settings.appliance.fingerprintPaths);
+  const digest = applianceDigest(
+    settings.appliance.repoRoot,
+    settings.appliance.fingerprintPaths,
+    settings.appliance.fingerprintExclude,
+  );
   const extraVarsFileDigests: BuildInputs["extraVarsFileDigests"] = {};
   const secretExtraVars: BuildInputs["secretExtraVars"] = {};
   for (const spec of settings.builds) {

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import { ENV, type BuilderRef } from "../lib/protocol";
-import { PROJECT_ROOT } from "./runnerCommand";
+import { runnerShellCommand } from "../runner/launch";
 
 /**
  * The builder guard of one build key: a command that does nothing when it
@@ -22,12 +22,13 @@ export function builderGuard(
   /** Secret: the cloud's credentials for the clear-up (components/cloud.ts). */
   stdin?: pulumi.Input<string>,
 ): command.local.Command {
+  const clear = runnerShellCommand("runner/main", ["clear"]);
   return new command.local.Command(
     name,
     {
-      dir: PROJECT_ROOT,
+      dir: clear.dir,
       create: "true",
-      delete: `exec node --import tsx runner/main.ts clear`,
+      delete: clear.command,
       environment: { ...runnerEnvironment, [ENV.builderRef]: JSON.stringify(ref) },
       stdin,
       addPreviousOutputInEnv: false,

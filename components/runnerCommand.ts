@@ -1,12 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
-
-/** This project's root (where runner/ and node_modules/ are). */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+import { runnerLaunch } from "../runner/launch";
 
 export interface RunnerCommandArgs<R> {
-  /** The runner's entry point, relative to the project root. */
+  /** The runner's entry point, relative to the code root, without extension (`runner/main`). */
   script: string;
   /** The runner's mode for each operation (its first argument). */
   modes: { create: string; update: string; delete: string };
@@ -23,7 +20,8 @@ export interface RunnerCommandArgs<R> {
 
 /**
  * The per-image command of the main stack: runs one of this project's
- * runners (runner/) under Node with tsx, and reads the result line it prints.
+ * runners (runner/) under Node, from source with tsx or compiled
+ * (runner/launch.ts), and reads the result line it prints.
  */
 export function runnerCommand<R>(
   name: string,
@@ -34,10 +32,9 @@ export function runnerCommand<R>(
   const cmd = new command.local.Command(
     name,
     {
-      // The runner lives in this project; only `dir` names the checkout, so
-      // moving it shows as an update, never a rebuild.
-      interpreter: ["node", "--import", "tsx", args.script],
-      dir: PROJECT_ROOT,
+      // Only the interpreter and `dir` say where the code is, so moving it (or
+      // going from a checkout to the package) shows as an update, never a rebuild.
+      ...runnerLaunch(args.script),
       create: args.modes.create,
       update: args.modes.update,
       delete: args.modes.delete,

@@ -24,7 +24,11 @@ const sha256 = (data: string | Buffer) => createHash("sha256").update(data).dige
  * tracked files plus untracked ones that are not ignored (Ansible reads those
  * too); elsewhere, every file but `.git`. Sorted, relative to `repoRoot`.
  */
-export function applianceFiles(repoRoot: string, paths: string[]): string[] {
+export function applianceFiles(
+  repoRoot: string,
+  paths: string[],
+  exclude: string[] = [],
+): string[] {
   const inRepo = paths.filter((p) => !path.relative(repoRoot, p).startsWith(".."));
   const outside = paths.filter((p) => path.relative(repoRoot, p).startsWith(".."));
   let files: string[];
@@ -49,8 +53,12 @@ export function applianceFiles(repoRoot: string, paths: string[]): string[] {
     files = inRepo.flatMap((p) => walk(p)).map((abs) => path.relative(repoRoot, abs));
   }
   files.push(...outside.flatMap((p) => walk(p)).map((abs) => path.relative(repoRoot, abs)));
+  const excluded = exclude.map((p) => path.relative(repoRoot, p));
+  const isExcluded = (f: string) => excluded.some((e) => f === e || f.startsWith(`${e}/`));
   // Deleted-but-still-tracked files are not read by Ansible.
-  return [...new Set(files)].filter((f) => fs.existsSync(path.join(repoRoot, f))).sort();
+  return [...new Set(files)]
+    .filter((f) => !isExcluded(f) && fs.existsSync(path.join(repoRoot, f)))
+    .sort();
 }
 
 function walk(root: string): string[] {
@@ -71,8 +79,12 @@ export function areaOf(relativeFile: string): string {
   return parts.length > 1 ? parts[0] : relativeFile;
 }
 
-export function applianceDigest(repoRoot: string, paths: string[]): ApplianceDigest {
-  const files = applianceFiles(repoRoot, paths);
+export function applianceDigest(
+  repoRoot: string,
+  paths: string[],
+  exclude: string[] = [],
+): ApplianceDigest {
+  const files = applianceFiles(repoRoot, paths, exclude);
   const perArea = new Map<string, ReturnType<typeof createHash>>();
   const perFile: Record<string, Record<string, string>> = {};
   const all = createHash("sha256");

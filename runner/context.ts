@@ -28,6 +28,11 @@ export interface RunnerContext {
   network: NetworkService;
   /** Finds what an interrupted build left in the cloud that no state knows. */
   leftovers: BuilderLeftovers;
+  /**
+   * The Pulumi project directory: the command's working directory (the
+   * checkout, or the site directory of the package). A project clouds.yaml
+   * and the default `.build-state/` are here.
+   */
   projectRoot: string;
   /** Where logs and (for `onError: keep`) debug keys go. */
   stateDir: string;
@@ -55,7 +60,7 @@ export function runnerContext(
   say: Say = sayTo(process.stdout),
   signal?: AbortSignal,
 ): RunnerContext {
-  const projectRoot = path.resolve(__dirname, "..");
+  const projectRoot = process.cwd();
   const secrets = decodeBuildSecrets(readStdin());
   const cloud = runnerCloudFrom(env[ENV.cloud], secrets.cloud, env, projectRoot);
   processCloud = cloud;
@@ -121,7 +126,7 @@ let processCloud: ResolvedCloud | undefined;
  * the REST client uses (runner/buildStack.ts).
  */
 export function runnerCloud(env: NodeJS.ProcessEnv = process.env): ResolvedCloud {
-  processCloud ??= runnerCloudFrom(env[ENV.cloud], undefined, env, path.resolve(__dirname, ".."));
+  processCloud ??= runnerCloudFrom(env[ENV.cloud], undefined, env, process.cwd());
   return processCloud;
 }
 

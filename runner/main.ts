@@ -13,7 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { nodeArguments } from "./launch";
 
 function readStdin(): Buffer {
   if (process.stdin.isTTY) return Buffer.alloc(0);
@@ -27,7 +27,7 @@ function readStdin(): Buffer {
 function main(): void {
   const worker = spawn(
     process.execPath,
-    [...process.execArgv, path.join(__dirname, "worker.ts"), ...process.argv.slice(2)],
+    [...nodeArguments("runner/worker"), ...process.argv.slice(2)],
     { detached: true, stdio: ["pipe", "pipe", "pipe"], env: process.env },
   );
   worker.stdin.end(readStdin());

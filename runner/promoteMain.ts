@@ -5,7 +5,6 @@
  * The last stdout line is the result the stack reads.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { cloudAuth } from "../lib/openstack/cloudConfig";
 import { OpenStackClient } from "../lib/openstack/client";
 import {
@@ -51,7 +50,8 @@ async function side(cloud: ResolvedCloud) {
 
 async function main(mode: string): Promise<void> {
   const request = decodePromotionRequest(process.env);
-  const projectRoot = path.resolve(__dirname, "..");
+  // The command's working directory: the Pulumi project directory.
+  const projectRoot = process.cwd();
   const secrets = decodeBuildSecrets(readStdin());
   const targetCloud = runnerCloudFrom(
     process.env[ENV.cloud],

@@ -1,6 +1,9 @@
 /**
- * `npm run demo`: the whole flow on this machine, in one command. Installs
- * missing tools, starts localcloud, runs `pulumi up` of the `local` stack
+ * `npm run demo`: the whole flow on this machine, in one command. Checks the
+ * machine first (root, namespaces, debootstrap, sshd, ssh, ip, tar, ...;
+ * scripts/prerequisites.ts) and installs missing Debian packages when it
+ * can, then builds the tools it uses (the Pulumi set only: no OpenTofu or
+ * actionlint), starts localcloud, runs `pulumi up` of the `local` stack
  * (Pulumi.local.yaml: a fat image and an extra image on top of it, from the
  * fixture appliance), prints the outputs and a per-build summary, and stops
  * localcloud. `--keep` leaves everything running and says how to use it.
@@ -10,6 +13,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { repoRoot } from "../tools/paths";
 import { formatSummary, type ImagesOutput } from "./summary";
+import { ensurePrerequisites } from "./prerequisites";
 import { shellExports, startLocalProject } from "./localProject";
 
 const say = (line: string) => process.stdout.write(`demo: ${line}\n`);
@@ -18,12 +22,19 @@ async function main(): Promise<void> {
   const keep = process.argv.includes("--keep");
   const started = Date.now();
 
-  say("making sure the tools are there (npm run tools)");
+  say("checking this machine (root, namespaces, debootstrap, sshd, ssh, ip, tar, ...)");
+  ensurePrerequisites(say);
+
+  say("making sure the tools are there (npm run tools -- --without consumers)");
   const { execa } = await import("execa"); // ESM-only; this script is CommonJS
-  await execa("npx", ["tsx", path.join(repoRoot, "scripts", "tools.ts")], {
-    stdio: ["ignore", "ignore", "inherit"],
-    cwd: repoRoot,
-  });
+  await execa(
+    "npx",
+    ["tsx", path.join(repoRoot, "scripts", "tools.ts"), "--without", "consumers"],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      cwd: repoRoot,
+    },
+  );
 
   say("starting localcloud (the first start builds its Debian base image: a minute or two)");
   const project = await startLocalProject({

@@ -11,24 +11,3 @@ export function pulumiCliEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
     ? { ...env, ...toolsEnv(env) }
     : env;
 }
-
-/** `--name value` options of a small script; unknown options are an error. */
-export function parseOptions(
-  argv: string[],
-  known: Record<string, string>,
-  usage: string,
-): Record<string, string> {
-  const options: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.split(/=(.*)/s, 2);
-    const name = flag.replace(/^--/, "");
-    if (!flag.startsWith("--") || !(name in known)) {
-      throw new Error(`unknown argument ${arg}\n${usage}`);
-    }
-    const value = inline ?? argv[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value (${known[name]})\n${usage}`);
-    options[name] = value;
-  }
-  return options;
-}

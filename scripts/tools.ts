@@ -17,6 +17,9 @@
  *                                  naming what is missing (builds nothing)
  *   npm run tools -- --with packer [--check | --env]
  *                                  the same, Packer and its plugins included
+ *   npm run tools -- --without consumers [--check | --env]
+ *                                  the Pulumi set only (what `npm run demo` uses):
+ *                                  no OpenTofu, its provider or actionlint
  *
  * Progress goes to stderr, the PATH / env lines to stdout. See docs/tools.md.
  */
@@ -442,7 +445,7 @@ async function ensurePacker(execa: Execa): Promise<void> {
   }
 }
 
-async function ensure(execa: Execa, withPacker: boolean): Promise<void> {
+async function ensure(execa: Execa, sets: ToolSets): Promise<void> {
   const v = toolVersions();
   const dir = toolsRoot();
   const env = toolsEnv();
@@ -463,8 +466,8 @@ async function ensure(execa: Execa, withPacker: boolean): Promise<void> {
       v.plugins[p],
     );
   await installPython(execa, dir, v);
-  await ensureConsumers(execa);
-  if (withPacker) await ensurePacker(execa);
+  if (sets.consumers) await ensureConsumers(execa);
+  if (sets.packer) await ensurePacker(execa);
   log(`all tools present (${elapsed(start)})`);
 }
 
@@ -480,7 +483,7 @@ interface CheckRow {
 }
 
 /** Lists every tool with its version and path; returns the missing or wrong ones. */
-async function check(execa: Execa, withPacker: boolean): Promise<CheckRow[]> {
+async function check(execa: Execa, sets: ToolSets): Promise<CheckRow[]> {
   const v = toolVersions();
   const dir = toolsRoot();
   const env = { ...(process.env as Record<string, string>), ...toolsEnv(), ...tofuEnv() };
@@ -547,15 +550,24 @@ async function check(execa: Execa, withPacker: boolean): Promise<CheckRow[]> {
       got: openstack,
       path: bin("openstack"),
     },
-    { tool: "tofu", want: cv.tofu, got: tofu, path: toolPath("tofu") },
-    {
-      tool: "terraform-provider-openstack",
-      want: cv["terraform-provider-openstack"],
-      got: providerOk ? cv["terraform-provider-openstack"] : undefined,
-      path: providerBin,
-    },
-    { tool: "actionlint", want: cv.actionlint, got: actionlint, path: toolPath("actionlint") },
-    ...(withPacker ? await packerRows(execa, env, probe) : []),
+    ...(sets.consumers
+      ? [
+          { tool: "tofu", want: cv.tofu, got: tofu, path: toolPath("tofu") },
+          {
+            tool: "terraform-provider-openstack",
+            want: cv["terraform-provider-openstack"],
+            got: providerOk ? cv["terraform-provider-openstack"] : undefined,
+            path: providerBin,
+          },
+          {
+            tool: "actionlint",
+            want: cv.actionlint,
+            got: actionlint,
+            path: toolPath("actionlint"),
+          },
+        ]
+      : []),
+    ...(sets.packer ? await packerRows(execa, env, probe) : []),
   ];
   const width = Math.max(...rows.map((r) => r.tool.length));
   for (const r of rows) {
@@ -610,18 +622,27 @@ async function packerRows(
   return rows;
 }
 
-const USAGE = "usage: npm run tools [-- [--with packer] [--check | --env]]";
+const USAGE = "usage: npm run tools [-- [--with packer] [--without consumers] [--check | --env]]";
 
-/** The command line: `--check`, `--env`, `--with packer` (also `--with=packer`). */
-function parseArgs(args: string[]): { check: boolean; env: boolean; withPacker: boolean } {
-  const out = { check: false, env: false, withPacker: false };
+/** Which sets besides the Pulumi set: the consumers (tofu, actionlint; default), Packer (on request). */
+interface ToolSets {
+  consumers: boolean;
+  packer: boolean;
+}
+
+/** The command line: `--check`, `--env`, `--with packer`, `--without consumers` (also with `=`). */
+function parseArgs(args: string[]): { check: boolean; env: boolean; sets: ToolSets } {
+  const out = { check: false, env: false, sets: { consumers: true, packer: false } };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--check") out.check = true;
     else if (a === "--env") out.env = true;
     else if ((a === "--with" && args[i + 1] === "packer") || a === "--with=packer") {
-      out.withPacker = true;
+      out.sets.packer = true;
       if (a === "--with") i++;
+    } else if ((a === "--without" && args[i + 1] === "consumers") || a === "--without=consumers") {
+      out.sets.consumers = false;
+      if (a === "--without") i++;
     } else {
       log(`unknown argument ${args.slice(i).join(" ")}; ${USAGE}`);
       process.exit(2);
@@ -634,25 +655,34 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const { execa } = await import("execa");
   if (args.check) {
-    const bad = await check(execa, args.withPacker);
+    const bad = await check(execa, args.sets);
     if (bad.length > 0) {
-      const how = args.withPacker ? "npm run tools -- --with packer" : "npm run tools";
+      const flags = [
+        ...(args.sets.packer ? ["--with packer"] : []),
+        ...(args.sets.consumers ? [] : ["--without consumers"]),
+      ];
+      const how = flags.length ? `npm run tools -- ${flags.join(" ")}` : "npm run tools";
       log(`missing: ${bad.map((r) => `${r.tool} ${r.want}`).join(", ")} (run \`${how}\`)`);
       process.exit(1);
     }
     return;
   }
-  await ensure(execa, args.withPacker);
+  await ensure(execa, args.sets);
   const env = toolsEnv();
   const bin = join(toolsRoot(), "bin");
   const cbin = join(consumerToolsRoot(), "bin");
   const pbin = join(packerToolsRoot(), "bin");
-  const path = args.withPacker ? `${bin}:${cbin}:${pbin}` : `${bin}:${cbin}`;
+  const path = [
+    bin,
+    ...(args.sets.consumers ? [cbin] : []),
+    ...(args.sets.packer ? [pbin] : []),
+  ].join(":");
   if (args.env) {
     // PATH is left for the shell to expand, so that eval adds only the bin/ directories.
     process.stdout.write(`export PATH=${shellQuote(path)}":$PATH"\n`);
-    const more = args.withPacker ? packerEnv() : {};
-    for (const [k, val] of Object.entries({ ...env, ...tofuEnv(), ...more })) {
+    const more = args.sets.packer ? packerEnv() : {};
+    const consumers = args.sets.consumers ? tofuEnv() : {};
+    for (const [k, val] of Object.entries({ ...env, ...consumers, ...more })) {
       if (k !== "PATH") process.stdout.write(`export ${k}=${shellQuote(val)}\n`);
     }
     return;
@@ -660,10 +690,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `Tools are in ${toolsRoot()}; tofu, its OpenStack provider and actionlint in ${consumerToolsRoot()}.`,
-      `Use them in this shell with: eval "$(npm run -s tools -- ${args.withPacker ? "--with packer " : ""}--env)"`,
+      `Use them in this shell with: eval "$(npm run -s tools -- ${args.sets.packer ? "--with packer " : ""}--env)"`,
       `(that sets PATH, PULUMI_HOME=${env.PULUMI_HOME}, PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION,`,
       ` TF_CLI_CONFIG_FILE=${tofuCliConfigPath()}, TF_IN_AUTOMATION, TF_INPUT and CHECKPOINT_DISABLE)`,
-      ...(args.withPacker
+      ...(args.sets.packer
         ? [
             `Packer and its plugins are in ${packerToolsRoot()} (with --env: PACKER_PLUGIN_PATH=${packerPluginDir()}).`,
           ]

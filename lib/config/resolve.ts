@@ -129,7 +129,7 @@ export function resolveStackConfig(
     appliance: {
       repoRoot: appliance.repoRoot!,
       environmentRoot: appliance.environmentRoot!,
-      fingerprintPaths: fingerprintPaths(config, appliance.repoRoot!, appliance.environmentRoot!),
+      ...fingerprintSettings(config, appliance.repoRoot!, appliance.environmentRoot!, ctx.cwd),
     },
     builds,
     defaultBuild,
@@ -520,6 +520,38 @@ function imageNameClashes(builds: BuildSpec[]): ConfigProblem[] {
     } else byName.set(name, build.key);
   }
   return problems;
+}
+
+/** The fingerprinted paths, and the project directory left out of them when it is inside the appliance. */
+function fingerprintSettings(
+  config: RawStackConfig,
+  repoRoot: string,
+  environmentRoot: string,
+  projectDir: string,
+): { fingerprintPaths: string[]; fingerprintExclude?: string[] } {
+  const paths = fingerprintPaths(config, repoRoot, environmentRoot);
+  const exclude = projectDirExclusion(projectDir, repoRoot, paths);
+  return { fingerprintPaths: paths, ...(exclude.length ? { fingerprintExclude: exclude } : {}) };
+}
+
+/**
+ * The project directory, when it lies strictly inside the appliance and
+ * holds none of the fingerprinted paths (a site directory under an
+ * environment): its stack config and package files are not image content.
+ */
+export function projectDirExclusion(
+  projectDir: string,
+  repoRoot: string,
+  paths: string[],
+): string[] {
+  const inside = (child: string, parent: string) => {
+    const rel = path.relative(parent, child);
+    return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  };
+  const dir = path.resolve(projectDir);
+  if (!inside(dir, repoRoot)) return [];
+  if (paths.some((p) => p === dir || inside(p, dir))) return [];
+  return [dir];
 }
 
 function fingerprintPaths(

@@ -59,6 +59,13 @@ export interface ApplianceSettings {
   environmentRoot: string;
   /** Paths (absolute) whose content decides image content; see fingerprint.ts. */
   fingerprintPaths: string[];
+  /**
+   * Paths (absolute) left out of the fingerprint: the Pulumi project
+   * directory when it lies inside the appliance (a site directory such as
+   * `environments/site/images/`), so its stack config, package.json and
+   * lock file never count as image content.
+   */
+  fingerprintExclude?: string[];
 }
 
 export interface StackSettings {

@@ -10,6 +10,7 @@ import {
   canonicalJson,
   type ContentInputs,
 } from "../../lib/fingerprint";
+import { projectDirExclusion } from "../../lib/config/resolve";
 import { applianceAreaPaths, makeAppliance } from "../helpers/appliance";
 
 describe("fingerprints", () => {
@@ -108,6 +109,26 @@ describe("fingerprints", () => {
       fs.writeFileSync(path.join(appliance.repoRoot, "ansible/new-role.yml"), "- debug: {}\n");
       assert.ok(applianceFiles(appliance.repoRoot, paths).includes("ansible/new-role.yml"));
       assert.notEqual(applianceDigest(appliance.repoRoot, paths).digest, before.digest);
+    });
+
+    it("leaves a site directory inside the environment out (its stack config is not image content)", () => {
+      const site = path.join(appliance.environmentRoot, "images");
+      const exclude = projectDirExclusion(site, appliance.repoRoot, paths);
+      assert.deepEqual(exclude, [site]);
+      const before = applianceDigest(appliance.repoRoot, paths, exclude);
+      fs.mkdirSync(site);
+      fs.writeFileSync(path.join(site, "Pulumi.staging.yaml"), "config: {}\n");
+      fs.writeFileSync(path.join(site, "package.json"), "{}\n");
+      assert.equal(applianceDigest(appliance.repoRoot, paths, exclude).digest, before.digest);
+      // Without the exclusion the same files would rebuild every image.
+      assert.notEqual(applianceDigest(appliance.repoRoot, paths).digest, before.digest);
+      // A project directory that holds fingerprinted paths, or lies outside, excludes nothing.
+      assert.deepEqual(
+        projectDirExclusion(appliance.environmentRoot, appliance.repoRoot, paths),
+        [],
+      );
+      assert.deepEqual(projectDirExclusion(appliance.repoRoot, appliance.repoRoot, paths), []);
+      assert.deepEqual(projectDirExclusion("/elsewhere/project", appliance.repoRoot, paths), []);
     });
 
     it("lists every file per area with a digest of its own", () => {

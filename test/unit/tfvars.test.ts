@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import { tfvarsFromOutputs } from "../../lib/tfvars";
-import { parseOptions } from "../../scripts/pulumiCli";
 
 describe("OpenTofu hand-off (npm run tfvars)", () => {
   /** `pulumi stack output --json` of a building stack. */
@@ -54,37 +53,6 @@ describe("OpenTofu hand-off (npm run tfvars)", () => {
     assert.throws(
       () => tfvarsFromOutputs({ ...outputs(), cluster_image_id: "" }, "staging"),
       /stack staging has no image yet for cluster_image_id/,
-    );
-  });
-});
-
-describe("script options", () => {
-  const known = { stack: "stack name", out: "file to write" };
-  const usage = "usage: npm run tfvars -- --stack <name> [--out <file>]";
-
-  it("reads --name value and --name=value", () => {
-    assert.deepEqual(parseOptions(["--stack", "staging", "--out=a=b.json"], known, usage), {
-      stack: "staging",
-      out: "a=b.json",
-    });
-    assert.deepEqual(parseOptions([], known, usage), {});
-  });
-
-  it("refuses unknown options and bare arguments, with the usage", () => {
-    assert.throws(
-      () => parseOptions(["--stak", "staging"], known, usage),
-      (err: Error) => err.message === `unknown argument --stak\n${usage}`,
-    );
-    assert.throws(
-      () => parseOptions(["staging"], known, usage),
-      /^Error: unknown argument staging\n/,
-    );
-  });
-
-  it("refuses an option without its value, saying what it wants", () => {
-    assert.throws(
-      () => parseOptions(["--stack", "staging", "--out"], known, usage),
-      (err: Error) => err.message === `--out needs a value (file to write)\n${usage}`,
     );
   });
 });
