@@ -23,7 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { TIMING_NAMES } from "../lib/protocol";
-import { toolPath } from "../tools/paths";
+import { repoRoot, toolPath } from "../tools/paths";
 import { startLocalProject, type LocalProject } from "./localProject";
 import { parseBenchArgs, type BenchArgs } from "./bench/args";
 import { timedUp, type UpRun } from "./bench/ours";
@@ -311,7 +311,7 @@ function report(
       (load.samples.length > 0
         ? `; 1-min load every 15 s: median ${median(load.samples)?.toFixed(2)}, min ${Math.min(...load.samples).toFixed(2)}, max ${Math.max(...load.samples).toFixed(2)}`
         : ""),
-    `runs: ${args.runs} per tool and workload, alternating (odd rounds Packer first); medians`,
+    `runs: ${args.runs} per tool and workload, alternating (odd rounds Packer first); medians; ours ${args.compiled ? "compiled (as the package runs it)" : "from source (ts-node, tsx)"}`,
     "",
   );
   if (args.workloads.includes("cold")) lines.push(...workloadTable(res.cold));
@@ -365,8 +365,16 @@ async function main(): Promise<void> {
   // The 1-minute load average every 15 s: others' work on the machine shows here.
   const sampler = setInterval(() => load.samples.push(os.loadavg()[0]), 15_000);
   sampler.unref();
-  const project = await startLocalProject({ label: "slurm-image-builder-bench" });
-  say(`localcloud and stacks in ${project.dir}`);
+  if (args.compiled) {
+    say("compiling the program as the package ships it (npm run build:dist)");
+    const { execa } = await import("execa");
+    await execa("npm", ["run", "-s", "build:dist"], { cwd: repoRoot, stdio: "inherit" });
+  }
+  const project = await startLocalProject({
+    label: "slurm-image-builder-bench",
+    main: args.compiled ? path.join(repoRoot, "dist") : undefined,
+  });
+  say(`localcloud and stacks in ${project.dir}${args.compiled ? " (compiled program)" : ""}`);
   try {
     const { execa } = await import("execa");
     const env = { ...process.env, ...project.env };

@@ -52,6 +52,8 @@ export interface LocalProjectOptions {
   port?: number;
   /** More options of localcloud (e.g. `https`, `hostName`). */
   cloud?: Partial<LocalCloudOptions>;
+  /** The program Pulumi runs (default: this checkout's index.ts; `dist` of it when compiled). */
+  main?: string;
 }
 
 export async function startLocalProject(opts: LocalProjectOptions): Promise<LocalProject> {
@@ -86,7 +88,7 @@ export async function startLocalProject(opts: LocalProjectOptions): Promise<Loca
   fs.mkdirSync(projectDir, { recursive: true });
   fs.writeFileSync(
     path.join(projectDir, "Pulumi.yaml"),
-    stringify({ name: NAMESPACE, runtime: { name: "nodejs" }, main: repoRoot }),
+    stringify({ name: NAMESPACE, runtime: { name: "nodejs" }, main: opts.main ?? repoRoot }),
   );
   const backend = path.join(dir, "state");
   fs.mkdirSync(backend, { recursive: true });

@@ -11,6 +11,8 @@ export interface BenchArgs {
   json?: string;
   /** Keep localcloud's and the stacks' directory (its path is printed). */
   keep: boolean;
+  /** Run the program as the package does: compiled JavaScript (dist/), no ts-node, no tsx. */
+  compiled: boolean;
 }
 
 export const BENCH_USAGE = [
@@ -21,11 +23,13 @@ export const BENCH_USAGE = [
   "                  (ours only, once); default all",
   "  --json FILE     also write every run's figures to FILE",
   "  --keep          keep the bench's directory (localcloud, stacks, logs)",
+  "  --compiled      ours as the installed package runs it: compiled JavaScript (npm run",
+  "                  build:dist), no ts-node for the program, no tsx for the runners",
 ].join("\n");
 
 /** Parses the arguments; throws with the usage on a bad one. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const out: BenchArgs = { runs: 3, workloads: [...WORKLOADS], keep: false };
+  const out: BenchArgs = { runs: 3, workloads: [...WORKLOADS], keep: false, compiled: false };
   const fail = (why: string): never => {
     throw new Error(`${why}\n${BENCH_USAGE}`);
   };
@@ -63,6 +67,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--keep":
         out.keep = true;
+        break;
+      case "--compiled":
+        out.compiled = true;
         break;
       default:
         fail(`unknown argument ${argv[i]}`);

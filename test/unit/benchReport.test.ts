@@ -83,13 +83,22 @@ describe("bench: command line", () => {
       runs: 3,
       workloads: ["cold", "matrix", "two"],
       keep: false,
+      compiled: false,
     });
   });
 
   it("--runs, --workloads (in the bench's order), --json, --keep; also with =", () => {
     assert.deepEqual(
-      parseBenchArgs(["--runs", "1", "--workloads=matrix,cold", "--json", "out.json", "--keep"]),
-      { runs: 1, workloads: ["cold", "matrix"], json: "out.json", keep: true },
+      parseBenchArgs([
+        "--runs",
+        "1",
+        "--workloads=matrix,cold",
+        "--json",
+        "out.json",
+        "--keep",
+        "--compiled",
+      ]),
+      { runs: 1, workloads: ["cold", "matrix"], json: "out.json", keep: true, compiled: true },
     );
   });
 
