@@ -3,6 +3,7 @@
 import type { DiskStore } from "./diskStore";
 import type { Faults } from "./faults";
 import type { KeystoneEmulator, Token } from "./keystone";
+import type { RealMode } from "./real/realMode";
 import type { ServerRunner } from "./serverRunner";
 import type { Image, Store } from "./state";
 import { Quotas } from "./quotas";
@@ -35,6 +36,8 @@ export class Cloud {
   readonly options: CloudParts["options"];
   /** Per-project quotas (defaults; a test may lower them). */
   readonly quotas = new Quotas();
+  /** Set in real-services mode: the real Keystone and Glance behind the other services. */
+  real?: RealMode;
   private timers = new Set<NodeJS.Timeout>();
   private tasks = new Set<Promise<unknown>>();
   private stopping = false;

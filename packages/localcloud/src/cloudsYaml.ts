@@ -20,7 +20,8 @@ export const CLOUD_NAMES = {
 /** Writes clouds.yaml (mode 0600); returns its path. */
 export function writeCloudsYaml(
   stateDir: string,
-  baseUrl: string,
+  /** Keystone's v3 URL. */
+  authUrl: string,
   records: Records,
   caFile?: string,
 ): string {
@@ -31,7 +32,6 @@ export function writeCloudsYaml(
     records.users.find((u) => u.project_id === projectId && u.domain_id === "default")!;
   const domainUser = records.users.find((u) => u.domain_id === "hpc")!;
   const appcred = records.appCredentials.find((a) => a.project_id === staging.id)!;
-  const authUrl = `${baseUrl}/identity/v3`;
   const common = {
     region_name: REGION,
     interface: "public",

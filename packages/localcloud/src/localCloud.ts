@@ -20,6 +20,15 @@ import { ServerRunner } from "./serverRunner";
 import { Store } from "./state";
 import type { Quotas } from "./quotas";
 import { ensureCertificates } from "./tls";
+import {
+  RealMode,
+  adoptIds,
+  catalogEndpoints,
+  createIdentities,
+  registerCatalog,
+  startRealServices,
+  type RealServices,
+} from "./real";
 
 export interface LocalCloudOptions {
   /** Directory holding all state (records, volume trees, image archives, clouds.yaml). */
@@ -50,6 +59,13 @@ export interface LocalCloudOptions {
    * proxy only (testing/proxy.ts maps it to 127.0.0.1).
    */
   hostName?: string;
+  /**
+   * Identity and image are the real Keystone and Glance (Debian's packages),
+   * started as child processes in `<stateDir>/real` on a private MariaDB; Nova,
+   * Cinder and Neutron stay localcloud's and validate tokens against that
+   * Keystone. Default false (localcloud's own Keystone and Glance).
+   */
+  realServices?: boolean;
 }
 
 export interface LocalCloud {
@@ -72,6 +88,8 @@ export interface LocalCloud {
   clearRequests(): void;
   /** Environment for clients: OS_CLIENT_CONFIG_FILE and OS_CLOUD. */
   env(cloud?: string): Record<string, string>;
+  /** In real-services mode: where the real Keystone and Glance listen (http://127.0.0.1:PORT). */
+  realServices?: { keystoneUrl: string; glanceUrl: string };
   stop(): Promise<void>;
 }
 
@@ -83,8 +101,37 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const fresh = !existsSync(join(stateDir, "state.json"));
   const store = Store.open(stateDir, options.octet ?? freeOctet());
   const octet = Number(store.records.subnets[0].cidr.split(".")[1]);
+  const tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
+  const real: RealServices | undefined = options.realServices
+    ? await startRealServices(stateDir, { tokenTtlSeconds, log })
+    : undefined;
+  try {
+    return await startServices(options, { log, stateDir, fresh, store, octet, real });
+  } catch (e) {
+    await real?.stop();
+    throw e;
+  }
+}
+
+async function startServices(
+  options: LocalCloudOptions,
+  started: {
+    log: (line: string) => void;
+    stateDir: string;
+    fresh: boolean;
+    store: Store;
+    octet: number;
+    real: RealServices | undefined;
+  },
+): Promise<LocalCloud> {
+  const { log, stateDir, fresh, store, octet, real } = started;
   let baseUrl = "";
   const keystone = new KeystoneEmulator(store, () => baseUrl, options.tokenTtlSeconds ?? 3600);
+  if (real?.fresh) {
+    // Keystone chose the ids of localcloud's projects, users and credentials.
+    store.records = adoptIds(store.records, await createIdentities(real.keystone, store.records));
+    store.saveNow();
+  }
   const runner = new ServerRunner(log);
   const faults = new Faults();
   const cloud = new Cloud({
@@ -106,15 +153,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const cinder = new CinderEmulator(cloud);
   const neutron = new NeutronEmulator(cloud);
   const nova = new NovaEmulator(cloud, glance, cinder, neutron);
+  if (real) cloud.real = new RealMode(cloud, real);
   faults.hooks = faultHooks(cloud, nova);
 
   const requestLog = new RequestLog();
   const authenticate = keystone.authenticate.bind(keystone);
   const router = new Router();
-  router.addAll("identity", identityRoutes(keystone));
+  // In real-services mode identity and image are not served here (the catalog names the real ones).
+  if (!real) router.addAll("identity", identityRoutes(keystone));
   router.addAll("compute", computeRoutes(nova, authenticate));
   router.addAll("volume", volumeRoutes(cinder, glance, authenticate));
-  router.addAll("image", imageRoutes(glance, authenticate));
+  if (!real) router.addAll("image", imageRoutes(glance, authenticate));
   router.addAll("network", networkRoutes(neutron, authenticate));
   router.addAll("root", rootRoutes);
   router.addAll("admin", adminRoutes(requestLog, faults, store));
@@ -129,6 +178,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     log,
     tls,
     tokenScope: (id) => keystone.validToken(id)?.project.name,
+    beforeRoute: cloud.real?.beforeRoute,
     services: {
       compute: { beforeHandler: parseMicroversion, headers: computeVersionHeaders },
       volume: { headers: volumeVersionHeaders },
@@ -144,12 +194,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   let baseImageId: string | undefined;
   try {
-    if (options.baseImage ?? true)
-      baseImageId = await registerBaseImage(
-        glance,
-        options.baseImageName ?? BASE_IMAGE_NAME,
-        options.cacheDir ?? defaultCacheDir(),
+    if (real)
+      await registerCatalog(
+        real.keystone,
+        catalogEndpoints(baseUrl, real.keystoneUrl, real.glanceUrl),
       );
+    const baseImageName = options.baseImageName ?? BASE_IMAGE_NAME;
+    const cacheDir = options.cacheDir ?? defaultCacheDir();
+    if ((options.baseImage ?? true) && cloud.real)
+      baseImageId = await cloud.real.registerBaseImage(baseImageName, () =>
+        ensureBaseImage(cacheDir, log),
+      );
+    else if (options.baseImage ?? true)
+      baseImageId = await registerBaseImage(glance, baseImageName, cacheDir);
     if (!fresh) await nova.resume();
   } catch (e) {
     server.close();
@@ -157,9 +214,25 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   }
 
   const stopPidFiles = keepPidFiles(stateDir, store, runner);
-  const cloudsYamlPath = writeCloudsYaml(stateDir, baseUrl, store.records, tls?.caFile);
+  const cloudsYamlPath = writeCloudsYaml(
+    stateDir,
+    real ? `${real.keystoneUrl}/v3` : `${baseUrl}/identity/v3`,
+    store.records,
+    tls?.caFile,
+  );
   const projectId = (name: string) => store.records.projects.find((p) => p.name === name)!.id;
-  let stopped = false;
+  let stopping: Promise<void> | undefined;
+  const stopAll = async () => {
+    stopPidFiles();
+    await new Promise<void>((resolveClose) => {
+      server.close(() => resolveClose());
+      server.closeAllConnections();
+    });
+    await cloud.drain();
+    await runner.stopAll();
+    await real?.stop();
+    store.saveNow();
+  };
   return {
     url: baseUrl,
     port,
@@ -178,18 +251,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       OS_CLIENT_CONFIG_FILE: cloudsYamlPath,
       OS_CLOUD: cloudName,
     }),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      stopPidFiles();
-      await new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
-        server.closeAllConnections();
-      });
-      await cloud.drain();
-      await runner.stopAll();
-      store.saveNow();
-    },
+    realServices: real ? { keystoneUrl: real.keystoneUrl, glanceUrl: real.glanceUrl } : undefined,
+    // A second call (a second Ctrl-C) waits for the first: nothing may be left running.
+    stop: () => (stopping ??= stopAll()),
   };
 }
 
@@ -215,8 +279,12 @@ function faultHooks(cloud: Cloud, nova: NovaEmulator): Faults["hooks"] {
       image.properties.signature_verified = "False";
       store.save();
     },
-    expireTokens: () => keystone.expireAll(),
-    revokeTokens: () => keystone.revokeAll(),
+    expireTokens: () => {
+      if (cloud.real)
+        throw new Error("expireTokens: the real Keystone's tokens cannot be expired early");
+      keystone.expireAll();
+    },
+    revokeTokens: () => (cloud.real ? void cloud.real.revokeSeenTokens() : keystone.revokeAll()),
     clearRefusals: () => runner.clearRefusals(),
   };
 }

@@ -1,4 +1,4 @@
-// `npm run localcloud [-- --state-dir DIR --port N --octet N]`: runs localcloud in the foreground.
+// `npm run localcloud [-- --state-dir DIR --port N --octet N --real-services]`: runs localcloud in the foreground.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalCloud } from "./index";
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
       port: { type: "string", default: "8780" },
       octet: { type: "string", default: "10" },
       "token-ttl": { type: "string", default: "3600" },
+      "real-services": { type: "boolean", default: false },
     },
   });
   const started = Date.now();
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     port: Number(values.port),
     octet: Number(values.octet),
     tokenTtlSeconds: Number(values["token-ttl"]),
+    realServices: values["real-services"],
     log: (l) =>
       process.stderr.write(`[localcloud ${new Date().toISOString().slice(11, 19)}] ${l}\n`),
   });
@@ -26,6 +28,11 @@ async function main(): Promise<void> {
     `state: ${cloud.stateDir}`,
     `servers: fixed IPs 127.${cloud.octet}.0.x, floating IPs 127.${cloud.octet}.1.x (ssh port 22)`,
     `default image: ${cloud.baseImageId ?? "(none)"}`,
+    ...(cloud.realServices
+      ? [
+          `real Keystone: ${cloud.realServices.keystoneUrl}, real Glance: ${cloud.realServices.glanceUrl}`,
+        ]
+      : []),
     "",
     "Use it with:",
     `  export OS_CLIENT_CONFIG_FILE=${cloud.cloudsYamlPath}`,

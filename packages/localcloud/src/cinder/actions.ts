@@ -29,14 +29,14 @@ export class VolumeActionHandlers {
   ) {}
 
   /** The action is the body's only key, its arguments that key's value. */
-  run = (ctx: RequestContext, token: Token): Reply => {
+  run = async (ctx: RequestContext, token: Token): Promise<Reply> => {
     const volume = this.cinder.find(ctx.params.id, token);
     const body = ctx.json<Record<string, ActionArguments | null>>();
     const [name] = Object.keys(body);
     const args = body[name] ?? {};
     switch (name) {
       case "os-volume_upload_image":
-        return this.uploadToImage(volume, token, args);
+        return await this.uploadToImage(volume, token, args);
       case "os-set_image_metadata":
         Object.assign(
           volume.volume_image_metadata,
@@ -85,7 +85,7 @@ export class VolumeActionHandlers {
   }
 
   /** Cinder's upload-to-image: the volume's tree becomes a new Glance image (queued → saving → active). */
-  private uploadToImage(volume: Volume, token: Token, args: ActionArguments): Reply {
+  private async uploadToImage(volume: Volume, token: Token, args: ActionArguments): Promise<Reply> {
     const force = args.force === true || args.force === "True" || args.force === "true";
     if (!(volume.status === "available" || (force && volume.status === "in-use")))
       throw badRequest(
@@ -105,21 +105,26 @@ export class VolumeActionHandlers {
         "Policy doesn't allow volume_extension:volume_actions:upload_public to be performed.",
         "forbidden",
       );
-    const image = this.glance.createRecord(token, {
+    const fields = {
       name: (args.image_name as string | undefined) ?? volume.name ?? "",
       disk_format: (args.disk_format as string | undefined) ?? "raw",
       container_format: (args.container_format as string | undefined) ?? "bare",
       visibility,
       protected: args.protected === true,
       min_disk: volume.size,
-      properties,
-    });
+    };
+    // With the real Glance the image is made there, by the caller, as real Cinder does.
+    const real = this.cinder.cloud.real;
+    const made = real ? await real.createImage(token, { ...properties, ...fields }) : undefined;
+    const image = this.glance.createRecord(token, { ...fields, id: made?.id, properties });
     const previous = volume.status;
     this.cinder.setStatus(volume, "uploading");
     image.status = "saving";
     this.cinder.cloud.afterTransition(async () => {
       try {
         await this.glance.storeFromVolume(image, volume.id);
+        if (real && image.status === "active")
+          await real.glance.upload(token.id, image.id, this.cinder.cloud.disk.imageFile(image.id));
       } finally {
         if (volume.status === "uploading") this.cinder.setStatus(volume, previous);
       }

@@ -27,6 +27,8 @@ export interface ApiServerOptions {
   tokenScope?: (token: string) => string | undefined;
   /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
   tls?: { key: string; cert: string };
+  /** Runs before the route's handler (after injected faults), e.g. token validation against the real Keystone. */
+  beforeRoute?(ctx: RequestContext): Promise<void>;
 }
 
 /**
@@ -96,7 +98,7 @@ async function handleRequest(
 
 /** Latency and failure faults, then the route's handler (or 405/404). */
 async function dispatch(
-  { router, faults, services, log }: ApiServerOptions,
+  { router, faults, services, log, beforeRoute }: ApiServerOptions,
   ctx: RequestContext,
   url: string,
 ): Promise<{ reply: Reply; unserved: boolean }> {
@@ -113,6 +115,7 @@ async function dispatch(
     };
   }
   const match = router.match(method, path);
+  if (match.route && beforeRoute) await beforeRoute(ctx);
   if (match.route) {
     ctx.params = match.params;
     services[service]?.beforeHandler?.(ctx);

@@ -89,6 +89,16 @@ export class KeystoneEmulator {
     this.tokens.delete(id);
   }
 
+  /** Takes a token another Keystone issued and validated (real-services mode) as valid until it expires. */
+  adopt(token: Token): void {
+    this.tokens.set(token.id, token);
+  }
+
+  /** The ids of the tokens known now. */
+  tokenIds(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   /** Revokes every token issued so far (as a password change or `openstack token revoke` does). */
   revokeAll(): void {
     this.tokens.clear();
