@@ -68,6 +68,8 @@ const notMatching = (detail: string) =>
 
 function checkProperty(key: string, value: unknown): string {
   if (READ_ONLY.has(key)) throw forbidden(`Attribute '${key}' is read-only.`);
+  // Glance keeps the os_glance_ namespace for itself (seen with the real Glance, Zed)
+  if (key.startsWith("os_glance")) throw forbidden(`Attribute '${key}' is reserved.`);
   if (typeof value !== "string")
     throw notMatching(`${JSON.stringify(value)} is not of type 'string'`);
   return value;

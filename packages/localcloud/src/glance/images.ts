@@ -5,6 +5,7 @@ import {
   badRequest,
   conflict,
   forbidden,
+  notFound,
   type Reply,
   type RequestContext,
 } from "../http";
@@ -22,6 +23,9 @@ import {
   sortOrder,
 } from "./listQuery";
 import { imageView } from "./views";
+
+/** Glance (Zed) to a project that sees an image but does not own it, when it changes, deletes or (de)activates it. */
+const NOT_OWNER = "You do not own this image";
 
 export class ImageHandlers {
   constructor(private glance: GlanceEmulator) {}
@@ -114,7 +118,9 @@ export class ImageHandlers {
       throw conflict(`Image with identifier ${body.id} already exists!`);
     // a project member may name its own project as the owner, nobody else's
     if ("owner" in body && body.owner !== token.project.id)
-      throw forbidden("You are not authorized to complete add_image action.");
+      throw forbidden(
+        `You are not permitted to create images owned by '${String(body.owner as string)}'.`,
+      );
     const image = this.glance.createRecord(token, {
       id: typeof body.id === "string" ? body.id : undefined,
     });
@@ -142,11 +148,7 @@ export class ImageHandlers {
         415,
         `Invalid media type '${contentType}' for PATCH. Expected: application/openstack-images-v2.1-json-patch`,
       );
-    const image = this.glance.findOwned(
-      ctx.params.id,
-      token,
-      "You are not authorized to complete modify_image action.",
-    );
+    const image = this.glance.findOwned(ctx.params.id, token, NOT_OWNER);
     const operations = ctx.json<PatchOperation[]>();
     if (!Array.isArray(operations))
       throw badRequest("Request body must be a JSON array of operation objects.");
@@ -156,11 +158,9 @@ export class ImageHandlers {
   };
 
   remove = async (ctx: RequestContext, token: Token): Promise<Reply> => {
-    const image = this.glance.findOwned(
-      ctx.params.id,
-      token,
-      "You are not authorized to complete delete_image action.",
-    );
+    if (!this.glance.visibleImage(ctx.params.id, token))
+      throw notFound(`Failed to find image ${ctx.params.id} to delete`);
+    const image = this.glance.findOwned(ctx.params.id, token, NOT_OWNER);
     if (image.protected) throw forbidden(`Image ${image.id} is protected and cannot be deleted.`);
     this.records.images = this.records.images.filter((i) => i !== image);
     this.records.members = this.records.members.filter((m) => m.image_id !== image.id);
@@ -170,24 +170,19 @@ export class ImageHandlers {
   };
 
   deactivate = (ctx: RequestContext, token: Token): Reply =>
-    this.setActivation(ctx, token, "deactivate", "active", "deactivated");
+    this.setActivation(ctx, token, "active", "deactivated");
 
   reactivate = (ctx: RequestContext, token: Token): Reply =>
-    this.setActivation(ctx, token, "reactivate", "deactivated", "active");
+    this.setActivation(ctx, token, "deactivated", "active");
 
   /** Moves an owned image from one status to the other (any other status: unchanged, still 204). */
   private setActivation(
     ctx: RequestContext,
     token: Token,
-    action: string,
     from: Image["status"],
     to: Image["status"],
   ): Reply {
-    const image = this.glance.findOwned(
-      ctx.params.id,
-      token,
-      `You are not authorized to complete ${action} action.`,
-    );
+    const image = this.glance.findOwned(ctx.params.id, token, NOT_OWNER);
     if (image.status === from) image.status = to;
     this.glance.save();
     return { status: 204 };

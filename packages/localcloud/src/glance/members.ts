@@ -46,8 +46,10 @@ export class MemberHandlers {
     if (typeof body.member !== "string")
       throw badRequest('Expected a member in the form: {"member": "image_id"}');
     const memberId = body.member;
-    const image = this.sharedImage(ctx, token, "create");
-    if (image.owner !== token.project.id)
+    // Glance (Zed): "Image <id> not found." here, and no reason given for a private image
+    const image = this.glance.visibleImage(ctx.params.id, token);
+    if (!image) throw notFound(`Image ${ctx.params.id} not found.`);
+    if (image.visibility !== "shared" || image.owner !== token.project.id)
       throw forbidden(`Not allowed to create members for image ${image.id}.`);
     const current = this.records.members.filter((m) => m.image_id === image.id);
     if (current.some((m) => m.member_id === memberId))

@@ -20,7 +20,8 @@ export function imageView(image: Image): Record<string, unknown> {
     checksum: image.checksum,
     os_hash_algo: image.os_hash_algo,
     os_hash_value: image.os_hash_value,
-    tags: image.tags,
+    // Glance keeps tags as a set: no order (not the order they were added in)
+    tags: [...image.tags].sort(),
     created_at: image.created_at,
     updated_at: image.updated_at,
     self: `/v2/images/${image.id}`,

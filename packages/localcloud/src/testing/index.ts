@@ -2,7 +2,7 @@
 // tests of the project using it): `import { ... } from "@slurm-image-builder/localcloud/testing"`.
 export { leftovers, listeners, missingPrerequisites } from "./hostChecks";
 export { Osc, openstackCli } from "./openstackCli";
-export { Rest, tinyImage, uploadImage, type RestResponse } from "./rest";
+export { Rest, tinyImage, uploadImage, urlOf, type RestResponse } from "./rest";
 export { makeKey, ssh, type TestKey } from "./ssh";
 export { waitFor } from "./waitFor";
 export { startRecordingProxy, type RecordingProxy } from "./proxy";

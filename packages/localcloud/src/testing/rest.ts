@@ -75,7 +75,7 @@ export class Rest {
       payload = JSON.stringify(body);
       headers["Content-Type"] ??= "application/json";
     }
-    const res = await fetch(`${this.cloud.url}${path}`, { method, headers, body: payload });
+    const res = await fetch(urlOf(this.cloud, path), { method, headers, body: payload });
     const text = await res.text();
     let json: Record<string, unknown> = {};
     try {
@@ -89,6 +89,17 @@ export class Rest {
   vol(path: string): string {
     return `/volume/v3/${this.projectId}${path}`;
   }
+}
+
+/**
+ * The URL of a localcloud path: `/identity/...` and `/image/...` go to the real
+ * Keystone and Glance in real-services mode (their APIs have no such prefix).
+ */
+export function urlOf(cloud: LocalCloud, path: string): string {
+  const real = cloud.realServices;
+  if (real && path.startsWith("/identity/")) return `${real.keystoneUrl}${path.slice(9)}`;
+  if (real && path.startsWith("/image/")) return `${real.glanceUrl}${path.slice(6)}`;
+  return `${cloud.url}${path}`;
 }
 
 /** A tiny root filesystem tree as a gzip tarball (a stand-in image). */
