@@ -127,6 +127,7 @@ async function startServices(
   const { log, stateDir, fresh, store, octet, real } = started;
   let baseUrl = "";
   const keystone = new KeystoneEmulator(store, () => baseUrl, options.tokenTtlSeconds ?? 3600);
+  if (real) keystone.authUri = `${real.keystoneUrl}/v3`;
   if (real?.fresh) {
     // Keystone chose the ids of localcloud's projects, users and credentials.
     store.records = adoptIds(store.records, await createIdentities(real.keystone, store.records));

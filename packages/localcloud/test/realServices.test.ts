@@ -3,6 +3,7 @@
 // these fail. Skipped when the packages are not installed.
 import { missingRealServices } from "../src/real";
 import { conformanceSuite } from "./suites/conformance";
+import { identitySuite } from "./suites/identity";
 import { imageSharingCliSuite, imageSharingRestSuite } from "./suites/imageSharing";
 
 const missing = missingRealServices();
@@ -14,6 +15,7 @@ if (missing) {
     });
   });
 } else {
+  identitySuite({ realServices: true });
   imageSharingRestSuite({ realServices: true });
   imageSharingCliSuite({ realServices: true });
   conformanceSuite({ realServices: true });

@@ -52,10 +52,11 @@ export interface AuthRequest {
 }
 
 const AUTHENTICATION_REQUIRED = "The request you have made requires authentication.";
-const unauthorized = () => new ApiError(401, AUTHENTICATION_REQUIRED);
 
 export class KeystoneEmulator {
   private tokens = new Map<string, Token>();
+  /** Where clients authenticate when it is not here (real-services mode: the real Keystone's v3 URL). */
+  authUri?: string;
 
   constructor(
     private store: Store,
@@ -72,11 +73,16 @@ export class KeystoneEmulator {
     const id = ctx.header("x-auth-token");
     const token = id ? this.validToken(id) : undefined;
     if (!token) {
-      throw new ApiError(401, AUTHENTICATION_REQUIRED, undefined, {
-        "WWW-Authenticate": `Keystone uri="${this.baseUrl()}/identity"`,
-      });
+      throw this.unauthorized();
     }
     return token;
+  }
+
+  /** 401 with the header Keystone sends on every 401, its own failed authentications too. */
+  private unauthorized(): ApiError {
+    return new ApiError(401, AUTHENTICATION_REQUIRED, undefined, {
+      "WWW-Authenticate": `Keystone uri="${this.authUri ?? `${this.baseUrl()}/identity/v3`}"`,
+    });
   }
 
   /** The token with this id, unless it is unknown or expired. */
@@ -117,23 +123,24 @@ export class KeystoneEmulator {
         400,
         "Expecting to find identity in auth. The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.",
       );
-    const { user, project, appCredId } = methods.includes("application_credential")
+    const { user, project, appCredId, from } = methods.includes("application_credential")
       ? this.byApplicationCredential(auth.identity.application_credential ?? {})
       : methods.includes("password")
         ? this.byPassword(auth.identity.password?.user ?? {}, auth.scope?.project)
         : methods.includes("token")
-          ? this.byToken(auth.identity.token?.id ?? "")
-          : { user: undefined, project: undefined, appCredId: undefined };
-    if (!user || !project) throw unauthorized();
+          ? this.byToken(auth.identity.token?.id ?? "", auth.scope?.project)
+          : { user: undefined, project: undefined, appCredId: undefined, from: undefined };
+    if (!user || !project) throw this.unauthorized();
     const issuedAt = new Date();
     const token: Token = {
       id: `gAAAA${randomBytes(32).toString("base64url")}`,
       user,
       project,
-      methods,
+      // A token for a token keeps the first one's expiry and names its methods too (Keystone).
+      methods: from ? [...new Set([...methods, ...from.methods])] : methods,
       issuedAt,
-      expiresAt: new Date(issuedAt.getTime() + this.tokenTtlSeconds * 1000),
-      appCredId,
+      expiresAt: from?.expiresAt ?? new Date(issuedAt.getTime() + this.tokenTtlSeconds * 1000),
+      appCredId: appCredId ?? from?.appCredId,
     };
     this.tokens.set(token.id, token);
     return token;
@@ -154,7 +161,7 @@ export class KeystoneEmulator {
             ref.user,
           )),
     );
-    if (!credential || credential.secret !== ref.secret) throw unauthorized();
+    if (!credential || credential.secret !== ref.secret) throw this.unauthorized();
     return {
       user: records.users.find((u) => u.id === credential.user_id),
       project: records.projects.find((p) => p.id === credential.project_id),
@@ -166,7 +173,7 @@ export class KeystoneEmulator {
   private byPassword(ref: UserRef, scope: NonNullable<AuthRequest["scope"]>["project"]): Identity {
     const { records } = this;
     const user = records.users.find((u) => matchesUser(u, ref));
-    if (!user || user.password !== ref.password) throw unauthorized();
+    if (!user || user.password !== ref.password) throw this.unauthorized();
     if (!scope) return { user, project: records.projects.find((p) => p.id === user.project_id) };
     const project = records.projects.find(
       (p) =>
@@ -176,14 +183,18 @@ export class KeystoneEmulator {
           // A project named by name is looked up in the domain the scope names.
           (!scope.domain || domainIdOf(scope.domain) === p.domain_id)),
     );
-    if (!project || project.id !== user.project_id) throw unauthorized();
+    if (!project || project.id !== user.project_id) throw this.unauthorized();
     return { user, project };
   }
 
-  private byToken(id: string): Identity {
+  /** A token for a token: the same user and project (localcloud's users have a role on one project only). */
+  private byToken(id: string, scope: NonNullable<AuthRequest["scope"]>["project"]): Identity {
     const old = this.validToken(id);
-    if (!old) throw unauthorized();
-    return { user: old.user, project: old.project };
+    if (!old) throw this.unauthorized();
+    if (scope && (scope.id ?? old.project.id) !== old.project.id) throw this.unauthorized();
+    if (scope && scope.id === undefined && scope.name !== old.project.name)
+      throw this.unauthorized();
+    return { user: old.user, project: old.project, from: old };
   }
 }
 
@@ -191,6 +202,8 @@ interface Identity {
   user: User | undefined;
   project: Project | undefined;
   appCredId?: string;
+  /** The token a token was issued for. */
+  from?: Token;
 }
 
 /** A user named by id, or by name in the domain the reference names (when it names one). */

@@ -1,8 +1,12 @@
 // Keystone v3's routes: version discovery, tokens (issue, validate, revoke),
 // catalog, and read-only projects, users and domains.
-import { authenticated, notFound, type Reply, type RouteEntry } from "../http";
+import { ApiError, authenticated, notFound, type Reply, type RouteEntry } from "../http";
 import { DOMAINS, type AuthRequest, type KeystoneEmulator, type TokenHandler } from "./keystone";
 import { catalog, projectView, tokenView, versionDocument } from "./views";
+
+/** Keystone's 403 for an action its default policy keeps from a project member. */
+const notAuthorized = (action: string) =>
+  new ApiError(403, `You are not authorized to perform the requested action: ${action}.`);
 
 export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
   const baseUrl = () => keystone.baseUrl();
@@ -71,24 +75,19 @@ export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
     [
       "GET",
       `${V3}/projects`,
-      withToken((ctx) => {
-        const name = ctx.query.get("name");
-        const projects = records().projects.filter((p) => name === null || p.name === name);
-        return {
-          status: 200,
-          body: {
-            projects: projects.map((p) => projectView(baseUrl(), p)),
-            links: { self: null, next: null, previous: null },
-          },
-        };
+      // Keystone's policy: listing projects is for admins (none of localcloud's users)
+      withToken(() => {
+        throw notAuthorized("identity:list_projects");
       }),
     ],
     [
       "GET",
       `${V3}/projects/:id`,
-      withToken((ctx) => {
+      withToken((ctx, token) => {
+        // a member may see its token's project only (any other id, even unknown: 403)
         const project = records().projects.find((p) => p.id === ctx.params.id);
-        if (!project) throw notFound(`Could not find project: ${ctx.params.id}.`);
+        if (!project || project.id !== token.project.id)
+          throw notAuthorized("identity:get_project");
         return { status: 200, body: { project: projectView(baseUrl(), project) } };
       }),
     ],
@@ -97,8 +96,7 @@ export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
       `${V3}/users/:id`,
       withToken((ctx, token) => {
         const user = records().users.find((u) => u.id === ctx.params.id);
-        if (!user || user.id !== token.user.id)
-          throw notFound(`Could not find user: ${ctx.params.id}.`);
+        if (!user || user.id !== token.user.id) throw notAuthorized("identity:get_user");
         return {
           status: 200,
           body: {
@@ -116,9 +114,11 @@ export function identityRoutes(keystone: KeystoneEmulator): RouteEntry[] {
     [
       "GET",
       `${V3}/domains/:id`,
-      withToken((ctx) => {
+      withToken((ctx, token) => {
+        // the domain of the token's project only
         const domain = DOMAINS.find((d) => d.id === ctx.params.id);
-        if (!domain) throw notFound(`Could not find domain: ${ctx.params.id}.`);
+        if (!domain || domain.id !== token.project.domain_id)
+          throw notAuthorized("identity:get_domain");
         return { status: 200, body: { domain: { ...domain, enabled: true, description: "" } } };
       }),
     ],

@@ -217,6 +217,52 @@ export function imageSharingRestSuite(o: SuiteOptions = {}): void {
       });
     });
 
+    describe("refusals", () => {
+      it("says why as Glance does: hidden, not the owner, reserved names, another owner", async () => {
+        const shared = await uploadImage(api, "refusals", tiny, { visibility: "shared" });
+        const hidden = await uploadImage(api, "refusals-private", tiny);
+        const message = (res: { json: Record<string, unknown> }) => String(res.json.message);
+        const asMember = await prod.call("POST", img(hidden, "/members"), {
+          member: prod.projectId,
+        });
+        assert.equal(asMember.status, 404);
+        assert.match(message(asMember), new RegExp(`^Image ${hidden} not found\\.`));
+        const gone = await prod.call("DELETE", img(hidden));
+        assert.equal(gone.status, 404);
+        assert.match(message(gone), new RegExp(`^Failed to find image ${hidden} to delete`));
+        assert.equal(
+          (await api.call("POST", img(shared, "/members"), { member: prod.projectId })).status,
+          200,
+        );
+        for (const [method, path, body] of [
+          ["PATCH", img(shared), [{ op: "add", path: "/x", value: "y" }]],
+          ["DELETE", img(shared), undefined],
+          ["POST", img(shared, "/actions/deactivate"), undefined],
+        ] as const) {
+          const res = await prod.call(method, path, body, { headers: JSON_PATCH });
+          assert.equal(res.status, 403, `${method} ${path}`);
+          assert.match(message(res), /^You do not own this image/, `${method} ${path}`);
+        }
+        const reserved = await api.call(
+          "PATCH",
+          img(shared),
+          [{ op: "add", path: "/os_glance_mine", value: "1" }],
+          { headers: JSON_PATCH },
+        );
+        assert.equal(reserved.status, 403);
+        assert.match(message(reserved), /^Attribute 'os_glance_mine' is reserved\./);
+        const foreign = await api.call("POST", "/image/v2/images", {
+          name: "not-mine",
+          owner: prod.projectId,
+        });
+        assert.equal(foreign.status, 403);
+        assert.match(
+          message(foreign),
+          new RegExp(`^You are not permitted to create images owned by '${prod.projectId}'\\.`),
+        );
+      });
+    });
+
     describe("tags", () => {
       it("adds and removes tags (owner only) and filters on them", async () => {
         const a = await uploadImage(api, "tags-a", tiny, { tags: ["x86_64"] });

@@ -1,0 +1,4 @@
+// Keystone for a project member, against localcloud's own Keystone.
+import { identitySuite } from "./suites/identity";
+
+identitySuite();
