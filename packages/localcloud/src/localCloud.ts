@@ -246,8 +246,17 @@ async function startServices(
     octet,
     faults,
     quotas: cloud.quotas,
-    requests: () => [...requestLog.entries],
-    clearRequests: () => requestLog.clear(),
+    // with the real Glance: its calls too (from its access log), in time order
+    requests: () =>
+      cloud.real
+        ? [...requestLog.entries, ...cloud.real.requests()].sort((a, b) =>
+            a.time.localeCompare(b.time),
+          )
+        : [...requestLog.entries],
+    clearRequests: () => {
+      requestLog.clear();
+      cloud.real?.clearRequests();
+    },
     env: (cloudName = CLOUD_NAMES.staging) => ({
       OS_CLIENT_CONFIG_FILE: cloudsYamlPath,
       OS_CLOUD: cloudName,

@@ -2,6 +2,7 @@
 // Glance views as records, the image ids a request names, Keystone tokens as localcloud's.
 import assert from "node:assert/strict";
 import { glanceConf, keystoneConf, realPaths } from "../src/real/config";
+import { glanceAccessRecords } from "../src/real/glanceLog";
 import { adoptIds, catalogEndpoints } from "../src/real/identitySetup";
 import { localToken } from "../src/real/realMode";
 import { imageIdsOfRequest, recordFromView } from "../src/real/remoteGlance";
@@ -136,5 +137,21 @@ describe("localcloud real-services mode (pure parts)", () => {
     assert.equal(admin.project.id, "kp");
     assert.equal(admin.user.name, "admin");
     assert.equal(localToken(records, { ...kt, project: undefined } as never), undefined);
+  });
+
+  it("reads the real Glance's access lines as request records (path as localcloud's, project by name)", () => {
+    const log = [
+      '2026-12-01 08:54:25.160 957 INFO eventlet.wsgi.server [None req-4ef7 u1 p1 - - default default] 127.0.0.1 - - [01/Dec/2026 08:54:25] "POST /v2/images/i1/actions/reactivate HTTP/1.1" 204 213 0.104978',
+      "2026-12-01 08:54:25.200 957 INFO glance.api.v2.images [None req-x u1 p1 - - default default] something else",
+      '2026-12-01 08:54:25.351 957 INFO eventlet.wsgi.server [None req-e9b9 u1 p2 - - default default] 127.0.0.1 - - [01/Dec/2026 08:54:25] "GET /v2/images?limit=1 HTTP/1.1" 404 345 0.015830',
+    ].join("\n");
+    const records = glanceAccessRecords(log, (id) => (id === "p1" ? "staging" : undefined));
+    assert.deepEqual(
+      records.map((r) => [r.method, r.path, r.status, r.service, r.project]),
+      [
+        ["POST", "/image/v2/images/i1/actions/reactivate", 204, "image", "staging"],
+        ["GET", "/image/v2/images?limit=1", 404, "image", undefined],
+      ],
+    );
   });
 });

@@ -3,7 +3,8 @@
 // the images a request names copied from Glance with the caller's token.
 import { linkSync, copyFileSync, existsSync } from "node:fs";
 import type { Cloud } from "../cloud";
-import type { RequestContext } from "../http";
+import type { RequestContext, RequestRecord } from "../http";
+import { LogTail, glanceAccessRecords } from "./glanceLog";
 import type { Token } from "../keystone";
 import type { Image, Records } from "../state";
 import type { KeystoneToken } from "./keystoneApi";
@@ -38,12 +39,25 @@ export function localToken(records: Records, kt: KeystoneToken): Token | undefin
 
 export class RealMode {
   readonly glance: RemoteGlance;
+  private glanceLog: LogTail;
 
   constructor(
     private cloud: Cloud,
     readonly services: RealServices,
   ) {
     this.glance = new RemoteGlance(services.glanceUrl, () => cloud.records, cloud.disk, cloud.log);
+    this.glanceLog = new LogTail(`${services.paths.logs}/glance-api.log`);
+    this.glanceLog.clear();
+  }
+
+  /** The calls the real Glance served since the last `clearRequests`, from its access log. */
+  requests(): RequestRecord[] {
+    const name = (id: string) => this.cloud.records.projects.find((p) => p.id === id)?.name;
+    return glanceAccessRecords(this.glanceLog.read(), name);
+  }
+
+  clearRequests(): void {
+    this.glanceLog.clear();
   }
 
   /**
