@@ -2,7 +2,12 @@
 // Glance views as records, the image ids a request names, Keystone tokens as localcloud's.
 import assert from "node:assert/strict";
 import { glanceConf, keystoneConf, realPaths } from "../src/real/config";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { glanceAccessRecords } from "../src/real/glanceLog";
+import { killStaleGroups } from "../src/real/processes";
 import { adoptIds, catalogEndpoints } from "../src/real/identitySetup";
 import { localToken } from "../src/real/realMode";
 import { imageIdsOfRequest, recordFromView } from "../src/real/remoteGlance";
@@ -153,5 +158,24 @@ describe("localcloud real-services mode (pure parts)", () => {
         ["GET", "/image/v2/images?limit=1", 404, "image", undefined],
       ],
     );
+  });
+
+  it("kills the process groups an earlier localcloud left (recorded, still naming the state dir)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "localcloud-stale-"));
+    try {
+      const child = spawn("sh", ["-c", `sleep 60; echo ${dir}`], {
+        detached: true,
+        stdio: "ignore",
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      writeFileSync(join(dir, "svc.pgid"), String(child.pid));
+      writeFileSync(join(dir, "gone.pgid"), "999999");
+      assert.deepEqual(killStaleGroups(join(dir, "nope"), dir), []);
+      assert.deepEqual(killStaleGroups(dir, dir), [`svc (${child.pid})`]);
+      await exited;
+      assert.ok(!existsSync(join(dir, "svc.pgid")) && !existsSync(join(dir, "gone.pgid")));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

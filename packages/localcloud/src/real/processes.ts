@@ -2,7 +2,8 @@
 // (so stopping one ends its workers too), output to a log file, waited for
 // until ready, stopped with SIGTERM and, after a grace period, SIGKILL.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { openSync, closeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { promisify } from "node:util";
 
@@ -30,7 +31,7 @@ export class ServiceProcess {
     name: string,
     command: string,
     args: string[],
-    opts: { cwd: string; logFile: string; env?: Record<string, string> },
+    opts: { cwd: string; logFile: string; env?: Record<string, string>; groupFile?: string },
   ): ServiceProcess {
     const fd = openSync(opts.logFile, "a");
     try {
@@ -41,6 +42,12 @@ export class ServiceProcess {
         env: { ...process.env, ...opts.env },
       });
       child.on("error", () => {});
+      // the group's id, for killStaleGroups after a crash of the process that started it
+      if (opts.groupFile && child.pid !== undefined) {
+        const groupFile = opts.groupFile;
+        writeFileSync(groupFile, String(child.pid));
+        child.once("exit", () => rmSync(groupFile, { force: true }));
+      }
       return new ServiceProcess(name, child, opts.logFile);
     } finally {
       closeSync(fd);
@@ -81,6 +88,40 @@ export class ServiceProcess {
     // workers that outlived their master
     signal("SIGKILL");
   }
+}
+
+/**
+ * Kills the process groups recorded in `dir/*.pgid` whose leader still runs
+ * with `marker` (the state directory) in its command line: what a localcloud
+ * killed without its stop() left. Returns what it killed.
+ */
+export function killStaleGroups(dir: string, marker: string): string[] {
+  const killed: string[] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".pgid"));
+  } catch {
+    return killed;
+  }
+  for (const file of files) {
+    const pgid = Number(readFileSync(join(dir, file), "utf8").trim());
+    let cmdline = "";
+    try {
+      cmdline = readFileSync(`/proc/${pgid}/cmdline`, "utf8").replace(/\0/g, " ");
+    } catch {
+      // gone
+    }
+    if (pgid > 1 && cmdline.includes(marker)) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+        killed.push(`${file.replace(/\.pgid$/, "")} (${pgid})`);
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(join(dir, file), { force: true });
+  }
+  return killed;
 }
 
 /** A free TCP port on 127.0.0.1 (bound and released). */

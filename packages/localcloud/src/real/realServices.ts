@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { glanceConf, keystoneConf, realPaths, type RealPaths } from "./config";
 import { KeystoneApi } from "./keystoneApi";
-import { ServiceProcess, freePort, runStep } from "./processes";
+import { ServiceProcess, freePort, killStaleGroups, runStep } from "./processes";
 
 /** The commands the real services need (Debian packages keystone, glance-api, mariadb-server, uwsgi-plugin-python3). */
 export const REAL_SERVICE_COMMANDS = [
@@ -67,6 +67,9 @@ export async function startRealServices(
     mkdirSync(dir, { recursive: true });
   const env = { PATH };
   const cwd = paths.root;
+  const run = join(paths.root, "run");
+  for (const stale of killStaleGroups(run, paths.root))
+    opts.log(`stopped ${stale}, left running by an earlier localcloud`);
   const started: ServiceProcess[] = [];
   const stopAll = async () => {
     for (const p of started.reverse()) await p.stop();
@@ -101,7 +104,7 @@ export async function startRealServices(
         "--innodb-buffer-pool-size=64M",
         "--skip-log-bin",
       ],
-      { cwd, logFile: `${paths.logs}/mariadb.out`, env },
+      { cwd, logFile: `${paths.logs}/mariadb.out`, env, groupFile: join(run, "mariadbd.pgid") },
     );
     started.push(mysql);
     const sql = (statement: string) =>
@@ -164,7 +167,12 @@ export async function startRealServices(
         "--pidfile",
         `${paths.root}/run/keystone.pid`,
       ],
-      { cwd, logFile: `${paths.logs}/keystone-uwsgi.log`, env },
+      {
+        cwd,
+        logFile: `${paths.logs}/keystone-uwsgi.log`,
+        env,
+        groupFile: join(run, "keystone.pgid"),
+      },
     );
     started.push(keystone);
     await keystone.waitReady(async () => (await fetch(`${keystoneUrl}/v3`)).status === 200, 60_000);
@@ -181,7 +189,12 @@ export async function startRealServices(
       "glance-api",
       "glance-api",
       ["--config-file", paths.glanceConf],
-      { cwd, logFile: `${paths.logs}/glance-api.out`, env },
+      {
+        cwd,
+        logFile: `${paths.logs}/glance-api.out`,
+        env,
+        groupFile: join(run, "glance-api.pgid"),
+      },
     );
     started.push(glance);
     await glance.waitReady(async () => (await fetch(`${glanceUrl}/versions`)).ok, 60_000);
