@@ -1,7 +1,7 @@
 // Keystone v3's tokens: issued for a password, an application credential or
 // another token; they expire, and every other service checks them.
 import { randomBytes } from "node:crypto";
-import { ApiError, type Reply, type RequestContext } from "../http";
+import { ApiError, notFound, type Reply, type RequestContext } from "../http";
 import type { AppCredential, Project, Records, Store, User } from "../state";
 
 export const REGION = "RegionOne";
@@ -161,6 +161,11 @@ export class KeystoneEmulator {
             ref.user,
           )),
     );
+    // Keystone: an unknown id, or a name of an unknown user, is 404 (a wrong secret 401)
+    if (!credential && ref.id !== undefined)
+      throw notFound(`Could not find Application Credential: ${ref.id}.`);
+    if (!credential && ref.user && !records.users.some((u) => matchesUser(u, ref.user)))
+      throw notFound(`Could not find user: ${ref.user.name ?? ref.user.id ?? ""}.`);
     if (!credential || credential.secret !== ref.secret) throw this.unauthorized();
     return {
       user: records.users.find((u) => u.id === credential.user_id),

@@ -75,8 +75,10 @@ export function identitySuite(o: SuiteOptions = {}): void {
         {
           auth: {
             identity: {
-              methods: ["application_credential"],
-              application_credential: { id: "nope", secret: "nope" },
+              methods: ["password"],
+              password: {
+                user: { name: "staging-user", domain: { name: "Default" }, password: "wrong" },
+              },
             },
           },
         },
@@ -84,6 +86,42 @@ export function identitySuite(o: SuiteOptions = {}): void {
       );
       assert.equal(res.status, 401);
       assert.match(res.headers.get("www-authenticate") ?? "", /^Keystone uri=".*\/v3"$/);
+    });
+
+    it("an unknown application credential is 404, a wrong secret 401", async () => {
+      const auth = (credential: Record<string, unknown>) =>
+        staging.call(
+          "POST",
+          "/identity/v3/auth/tokens",
+          {
+            auth: {
+              identity: { methods: ["application_credential"], application_credential: credential },
+            },
+          },
+          { noAuth: true },
+        );
+      const unknown = await auth({ id: "no-such-credential", secret: "x" });
+      assert.equal(unknown.status, 404, unknown.text);
+      assert.match(
+        String((unknown.json.error as { message: string }).message),
+        /Could not find Application Credential: no-such-credential/,
+      );
+      const noUser = await auth({
+        name: "localcloud-appcred",
+        secret: "x",
+        user: { name: "nobody", domain: { name: "Default" } },
+      });
+      assert.equal(noUser.status, 404, noUser.text);
+      const app = await Rest.login(cloud, cloud.clouds.appcred);
+      const id = ((await token(app)) as unknown as { application_credential: { id: string } })
+        .application_credential.id;
+      assert.equal((await auth({ id, secret: "wrong" })).status, 401);
+      const byName = await auth({
+        name: "localcloud-appcred",
+        secret: "wrong",
+        user: { name: "staging-user", domain: { name: "Default" } },
+      });
+      assert.equal(byName.status, 401);
     });
 
     it("a member sees its own project, user and domain; listing and others' are refused (403)", async () => {
