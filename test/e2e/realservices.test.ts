@@ -6,7 +6,6 @@
  * retention). Skipped, saying why, when the packages are missing.
  */
 import { strict as assert } from "node:assert";
-import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { missingRealServices } from "../../packages/localcloud/src/real";
 import { startE2e, type E2e } from "./harness";
@@ -42,11 +41,7 @@ describe("end to end with the real Keystone and Glance: a build and a no-op up",
       networks: ["localcloud-net"],
       sshTimeoutMinutes: 3,
       builds: {
-        fat: {
-          sourceImageName: "debian-12-localcloud",
-          inventoryGroups: "fatimage",
-          extraVarsFile: path.join(e2e.appliance.repoRoot, "builds/fat.yml"),
-        },
+        fat: { sourceImageName: "debian-12-localcloud", inventoryGroups: "fatimage" },
         lustre: { sourceBuild: "fat", inventoryGroups: "lustre" },
       },
     });
