@@ -7,7 +7,7 @@
  */
 import { strict as assert } from "node:assert";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { missingRealServices } from "../../packages/localcloud/src/real";
+import { missingRealServices } from "@slurm-image-builder/localcloud/testing";
 import { startE2e, type E2e } from "./harness";
 import { promotionSuite } from "./suites/promotion";
 

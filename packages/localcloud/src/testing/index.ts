@@ -6,3 +6,4 @@ export { Rest, tinyImage, uploadImage, urlOf, type RestResponse } from "./rest";
 export { makeKey, ssh, type TestKey } from "./ssh";
 export { waitFor } from "./waitFor";
 export { startRecordingProxy, type RecordingProxy } from "./proxy";
+export { missingRealServices } from "../real";
