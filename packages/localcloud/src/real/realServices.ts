@@ -126,15 +126,22 @@ export async function startRealServices(
       await manage(["db_sync"]);
       await manage(["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"]);
       await manage(["credential_setup", "--keystone-user", "root", "--keystone-group", "root"]);
-      await manage([
-        "bootstrap",
-        "--bootstrap-password",
-        identity.adminPassword,
-        "--bootstrap-public-url",
-        `${keystoneUrl}/v3`,
-        "--bootstrap-region-id",
-        "RegionOne",
-      ]);
+      // The password goes in the environment (keystone-manage reads
+      // OS_BOOTSTRAP_PASSWORD): on the command line it would show in an error,
+      // and argparse takes a value starting with "-" for an option.
+      await runStep(
+        "keystone-manage",
+        [
+          "--config-file",
+          paths.keystoneConf,
+          "bootstrap",
+          "--bootstrap-public-url",
+          `${keystoneUrl}/v3`,
+          "--bootstrap-region-id",
+          "RegionOne",
+        ],
+        { cwd, env: { ...env, OS_BOOTSTRAP_PASSWORD: identity.adminPassword } },
+      );
       writeFileSync(paths.identityFile, JSON.stringify(identity), { mode: 0o600 });
     } else {
       identity = JSON.parse(readFileSync(paths.identityFile, "utf8")) as IdentityFile;
