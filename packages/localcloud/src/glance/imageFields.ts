@@ -4,7 +4,7 @@ import { badRequest, conflict, forbidden } from "../http";
 import type { Image } from "../state";
 
 /** Attributes of an image that are not properties. */
-const CORE = new Set([
+export const CORE_ATTRIBUTES: ReadonlySet<string> = new Set([
   "id",
   "name",
   "status",
@@ -137,13 +137,13 @@ export function patchedImage(image: Image, operations: PatchOperation[]): Image 
     switch (operation.op) {
       case "add":
       case "replace":
-        if (operation.op === "replace" && !CORE.has(key) && !(key in draft.properties))
+        if (operation.op === "replace" && !CORE_ATTRIBUTES.has(key) && !(key in draft.properties))
           throw conflict(`Property ${key} does not exist.`);
         if (key.startsWith("tags/")) draft.tags.push(String(operation.value));
         else setImageField(draft, key, operation.value);
         break;
       case "remove":
-        if (READ_ONLY.has(key) || CORE.has(key))
+        if (READ_ONLY.has(key) || CORE_ATTRIBUTES.has(key))
           throw forbidden(`Attribute '${key}' is read-only.`);
         if (!(key in draft.properties)) throw conflict(`Property ${key} does not exist.`);
         delete draft.properties[key];

@@ -5,30 +5,13 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import type { DiskStore } from "../diskStore";
+import { CORE_ATTRIBUTES } from "../glance/imageFields";
 import type { Token } from "../keystone";
 import { now, type Image, type Records } from "../state";
 
-/** The fields of Glance's image view that are not properties. */
+/** The fields of Glance's image view that are not properties: the attributes and the view's links. */
 const CORE_FIELDS = new Set([
-  "id",
-  "name",
-  "status",
-  "visibility",
-  "protected",
-  "os_hidden",
-  "owner",
-  "disk_format",
-  "container_format",
-  "min_disk",
-  "min_ram",
-  "size",
-  "virtual_size",
-  "checksum",
-  "os_hash_algo",
-  "os_hash_value",
-  "tags",
-  "created_at",
-  "updated_at",
+  ...CORE_ATTRIBUTES,
   "self",
   "file",
   "schema",
